@@ -1,0 +1,1 @@
+"""Float-vs-int8 accuracy on a class-per-folder data set."""

@@ -1,0 +1,196 @@
+"""The host CPU target ``cpu`` and its runners: LiteRT (TFLite) and ONNX Runtime.
+
+Both runners time ``invoke``/``run`` on this machine after a warm-up and mark every figure
+``measured-host``. They also ``predict`` (float outputs for float inputs, quantizing the input
+and dequantizing the output of integer models), which the accuracy evaluator uses.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from typing import Any
+
+import numpy as np
+
+from .. import hookimpl
+from ..components import Artifact, ModelSpec, Runner, StageContext, StageOutput, Target
+from ..errors import UsageError
+from ..plan import Planner, StageRef
+from ..timing import latency_figures, time_calls
+
+RUN_OPTIONS = {
+    "threads": "CPU threads the runtime may use (default 1)",
+    "warmup": "untimed inferences before timing (default 5)",
+    "runs": "timed inferences (default 50)",
+}
+
+
+def dist_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _run_settings(options: dict[str, Any]) -> tuple[int, int, int]:
+    return int(options.get("threads", 1)), int(options.get("warmup", 5)), int(options.get("runs", 50))
+
+
+def random_input(shape: tuple[int, ...], dtype: np.dtype, seed: int = 0) -> np.ndarray:
+    """A fixed pseudo-random input for timing (values in the dtype's usual range)."""
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return rng.integers(info.min, info.max, size=shape, endpoint=True).astype(dtype)
+    return rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
+
+
+class LiteRtRunner(Runner):
+    """Runs .tflite models with the LiteRT interpreter on this CPU."""
+
+    name = "litert"
+    accepts = ("tflite",)
+    options = RUN_OPTIONS
+
+    def tool_versions(self) -> dict[str, str]:
+        return {"ai-edge-litert": dist_version("ai-edge-litert")}
+
+    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
+        import importlib.util
+
+        if importlib.util.find_spec("ai_edge_litert") is None:
+            return "ai-edge-litert is not installed (pip install 'zoo-bench[host]')"
+        return None
+
+    def _interpreter(self, path: str, threads: int):
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            interp = Interpreter(model_path=path, num_threads=threads)
+            interp.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise UsageError(f"LiteRT cannot load {path}: {exc}") from exc
+        return interp
+
+    def run(self, ctx: StageContext) -> StageOutput:
+        threads, warmup, runs = _run_settings(ctx.options)
+        interp = self._interpreter(str(ctx.input.path), threads)
+        for detail in interp.get_input_details():
+            interp.set_tensor(detail["index"], random_input(tuple(detail["shape"]), detail["dtype"]))
+        samples = time_calls(interp.invoke, warmup, runs)
+        version = self.tool_versions()["ai-edge-litert"]
+        extra = {"threads": threads, "warmup": warmup, "runtime": "LiteRT interpreter (default XNNPACK delegate)"}
+        return StageOutput(figures=latency_figures(samples, "measured-host", "litert", version, extra))
+
+    def predict(self, artifact: Artifact, batch: np.ndarray, options: dict[str, Any]) -> np.ndarray:
+        interp = self._interpreter(str(artifact.path), int(options.get("threads", 1)))
+        (inp,) = interp.get_input_details()
+        out = interp.get_output_details()[0]
+        results = []
+        for x in batch:
+            x = x[None, ...]
+            if np.issubdtype(inp["dtype"], np.integer):
+                scale, zero = inp["quantization"]
+                info = np.iinfo(inp["dtype"])
+                x = np.clip(np.round(x / scale + zero), info.min, info.max)
+            interp.set_tensor(inp["index"], x.astype(inp["dtype"]))
+            interp.invoke()
+            y = interp.get_tensor(out["index"]).astype(np.float32)
+            if np.issubdtype(out["dtype"], np.integer):
+                scale, zero = out["quantization"]
+                y = (y - zero) * scale
+            results.append(y.reshape(-1))
+        return np.stack(results)
+
+
+class OnnxRuntimeRunner(Runner):
+    """Runs .onnx models (float or QDQ int8) with ONNX Runtime's CPU provider."""
+
+    name = "onnxruntime"
+    accepts = ("onnx",)
+    options = RUN_OPTIONS
+
+    def tool_versions(self) -> dict[str, str]:
+        return {"onnxruntime": dist_version("onnxruntime")}
+
+    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
+        import importlib.util
+
+        if importlib.util.find_spec("onnxruntime") is None:
+            return "onnxruntime is not installed (pip install 'zoo-bench[host]')"
+        return None
+
+    def _session(self, path: str, threads: int):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        try:
+            return ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for bad files
+            raise UsageError(f"ONNX Runtime cannot load {path}: {exc}") from exc
+
+    def run(self, ctx: StageContext) -> StageOutput:
+        threads, warmup, runs = _run_settings(ctx.options)
+        sess = self._session(str(ctx.input.path), threads)
+        feeds = {}
+        for i in sess.get_inputs():
+            shape = tuple(d if isinstance(d, int) else 1 for d in i.shape)
+            dtype = np.float32 if "float" in i.type else np.int8 if "int8" in i.type else np.uint8
+            feeds[i.name] = random_input(shape, dtype)
+        samples = time_calls(lambda: sess.run(None, feeds), warmup, runs)
+        version = self.tool_versions()["onnxruntime"]
+        extra = {"threads": threads, "warmup": warmup, "runtime": "ONNX Runtime CPUExecutionProvider"}
+        return StageOutput(figures=latency_figures(samples, "measured-host", "onnxruntime", version, extra))
+
+    def predict(self, artifact: Artifact, batch: np.ndarray, options: dict[str, Any]) -> np.ndarray:
+        sess = self._session(str(artifact.path), int(options.get("threads", 1)))
+        name = sess.get_inputs()[0].name
+        return np.concatenate([sess.run(None, {name: x[None, ...].astype(np.float32)})[0] for x in batch])
+
+
+class HostCpuTarget(Target):
+    """This machine's CPU: float and int8 models with LiteRT and ONNX Runtime."""
+
+    def plan(self, model: ModelSpec, p: Planner) -> list[StageRef]:
+        src = p.source()
+        fmt = model.native_format
+        if fmt == "keras":
+            flt = p.export(src, "tflite")
+            q8 = p.quantize(src, "tflite_int8", input_type="uint8", output_type="float32")
+            runner = "litert"
+        elif fmt in ("torch", "onnx"):
+            flt = p.export(src, "onnx") if fmt == "torch" else src
+            q8 = p.quantize(flt, "onnx_qdq", activation_type="uint8")
+            runner = "onnxruntime"
+        elif fmt == "tflite":  # a model file given as is: run it, quantized or not
+            return [p.run(src, "litert")]
+        else:
+            raise UsageError(f"target cpu cannot run models of format {fmt!r}")
+        leaves = [p.run(flt, runner), p.run(q8, runner)]
+        leaves.append(p.evaluate(flt, q8, runner=runner))
+        return leaves
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@hookimpl
+def zoo_bench_register_runners(register):
+    register(LiteRtRunner())
+    register(OnnxRuntimeRunner())
+
+
+@hookimpl
+def zoo_bench_register_targets(register):
+    register(HostCpuTarget(
+        id="cpu",
+        vendor="host",
+        device_class="CPU",
+        description=f"this machine's CPU ({cpu_count()} cores) with LiteRT and ONNX Runtime",
+        defaults=(("threads", 1), ("warmup", 5), ("runs", 50)),
+    ))

@@ -1,0 +1,1 @@
+"""Built-in model sources (Keras applications, timm, local model files)."""

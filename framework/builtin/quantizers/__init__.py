@@ -1,0 +1,1 @@
+"""Built-in quantizers (TFLite converter full-integer int8, ONNX Runtime static QDQ)."""

@@ -1,0 +1,305 @@
+"""The ``zoo-bench`` command line.
+
+Never imports tensorflow or torch: stages that need them run in worker processes.
+User errors (:class:`UsageError`) print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import UsageError, ZooBenchError
+from .table import format_table
+
+DEFAULT_MODEL = "mobilenet_v2_0.35_128"
+DEFAULT_TARGET = "cpu"
+
+
+def _registry():
+    from .plugins import get_registry
+
+    registry = get_registry()
+    for err in registry.errors:
+        click.echo(f"zoo-bench: warning: {err}", err=True)
+    return registry
+
+
+def _parse_kv(values: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in values:
+        if "=" not in item:
+            raise UsageError(f"option {item!r} is not KEY=VALUE")
+        key, raw = item.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zoo-bench")
+def cli() -> None:
+    """Benchmark image-classification models on edge targets into one results store.
+
+    \b
+    Pipeline of every job (one model on one target):
+      source -> export -> quantize -> compile -> run / evaluate -> Parquet rows
+    Every number says how it was obtained: measured-host, measured-board,
+    tool-estimate or model-estimate, with the tool and its version.
+
+    \b
+    Start here:
+      zoo-bench list models              what can be built
+      zoo-bench list targets             where it can run
+      zoo-bench run --model mobilenet_v2_0.35_128 --target cpu
+      zoo-bench results                  the last run as a table
+    """
+
+
+@cli.command()
+@click.option("--model", "-m", "models", multiple=True, default=[DEFAULT_MODEL], show_default=True,
+              help="Model names, family names, globs (efficientnet_lite*), 'all' or model files; comma lists allowed.")
+@click.option("--target", "-t", "targets", multiple=True, default=[DEFAULT_TARGET], show_default=True,
+              help="Target ids, globs or 'all'; comma lists allowed.")
+@click.option("--output", "-o", "output", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
+              show_default=True, help="Results store directory.")
+@click.option("--dataset", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Class-per-subfolder images for calibration and accuracy.")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once.")
+@click.option("--threads", type=click.IntRange(1, 256), help="Runtime threads for host/board runs.")
+@click.option("--runs", type=click.IntRange(1), help="Timed inferences per measurement.")
+@click.option("--warmup", type=click.IntRange(0), help="Untimed inferences before timing.")
+@click.option("--classes", type=click.IntRange(2), help="Rebuild the classifier head with N classes.")
+@click.option("--boards", type=click.Path(path_type=Path), help="Board inventory (boards.toml) for board runners.")
+@click.option("--set", "-s", "extra", multiple=True, metavar="KEY=VALUE",
+              help="Any other component option, e.g. -s calibration_images=50 (see `zoo-bench plugins`).")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(1), help="Seconds per stage.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Artifact cache [env ZOO_BENCH_CACHE, ~/.cache/zoo-bench].")
+@click.option("--rerun", multiple=True, type=click.Choice(["source", "export", "quantize", "compile", "run", "evaluate"]),
+              help="Redo these stage kinds even when cached (e.g. --rerun run to re-measure).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, boards, extra, timeout,
+        cache_dir, rerun, as_json, quiet) -> None:
+    """Run models x targets and store one row per figure.
+
+    \b
+    Examples:
+      zoo-bench run --model mobilenet_v2_0.35_128 --target cpu
+      zoo-bench run --model 'efficientnet_lite*' --target cpu,imx93 --jobs 2
+      zoo-bench run --model all --target cpu --dataset ./images --json
+    A repeated run is served from the artifact cache; --rerun run re-measures.
+    Exit code: 0 when no job failed, 1 when one did, 2 for bad input.
+    """
+    from .cache import default_cache_dir
+    from .execute import ExecutionOptions, LocalExecutor
+    from .plan import plan_jobs, resolve_models, resolve_targets
+    from .progress import Progress
+    from .store import ResultsStore
+
+    registry = _registry()
+    chosen_targets = resolve_targets(list(targets), registry)
+    chosen_models = resolve_models(list(models), registry, classes=classes)
+    jobs_list = plan_jobs(chosen_models, chosen_targets)
+    options: dict[str, Any] = _parse_kv(extra)
+    for key, value in (("dataset", dataset), ("threads", threads), ("runs", runs), ("warmup", warmup),
+                       ("boards", boards)):
+        if value is not None:
+            options[key] = str(value.resolve()) if isinstance(value, Path) else value
+    store = ResultsStore(output)
+    run_id = store.new_run({
+        "argv": sys.argv, "models": [m.name for m in chosen_models], "targets": [t.id for t in chosen_targets],
+        "options": options, "zoo_bench_version": __version__,
+    })
+    executor = LocalExecutor(
+        registry, store,
+        ExecutionOptions(cache_dir=cache_dir or default_cache_dir(), jobs=jobs, stage_timeout_s=timeout,
+                         options=options, force=frozenset(rerun)),
+        Progress(stream=None if quiet else sys.stderr),
+    )
+    if not quiet:
+        click.echo(f"run {run_id}: {len(jobs_list)} jobs -> {store.run_dir(run_id)}", err=True)
+    t0 = time.time()
+    try:
+        results = executor.run(run_id, jobs_list)
+    except KeyboardInterrupt:
+        store.update_manifest(run_id, status="interrupted", duration_s=time.time() - t0)
+        click.echo(f"zoo-bench: interrupted; finished jobs are in {store.run_dir(run_id)}", err=True)
+        sys.exit(130)
+    duration = time.time() - t0
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "skipped")}
+    store.update_manifest(run_id, status="finished", duration_s=duration, jobs=counts)
+    if as_json:
+        click.echo(json.dumps({
+            "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
+            "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
+                      "stages": r.stage_statuses()} for r in results],
+            "counts": counts,
+        }, indent=2))
+    else:
+        click.echo(summary_table(results))
+        click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
+                   f"rows: zoo-bench results --output {output} --run {run_id}")
+    sys.exit(1 if counts["failed"] else 0)
+
+
+def summary_table(results) -> str:
+    headers = ["model", "target", "variant", "p50 ms", "p90 ms", "size KiB", "method", "status"]
+    rows = []
+    for res in results:
+        by_variant: dict[str, dict[str, Any]] = {}
+        for rec in res.records:
+            if rec.status != "ok" or rec.metric == "stage_seconds":
+                continue
+            slot = by_variant.setdefault(rec.variant, {})
+            if rec.metric in ("latency_p50_ms", "latency_p90_ms") and rec.metric not in slot:
+                slot[rec.metric] = rec.value
+                slot["method"] = rec.method
+            if rec.metric == "model_size_kib":
+                slot["model_size_kib"] = rec.value
+        model, target = res.job_id.split("@", 1)
+        if not by_variant:
+            rows.append([model, target, "", None, None, None, "", res.status])
+        for variant, slot in sorted(by_variant.items()):
+            rows.append([model, target, variant, slot.get("latency_p50_ms"), slot.get("latency_p90_ms"),
+                         slot.get("model_size_kib"), slot.get("method", ""), res.status])
+    lines = [format_table(headers, rows)]
+    problems = [(r.job_id, rec) for r in results for rec in r.records
+                if rec.metric == "stage_seconds" and rec.status != "ok"]
+    if problems:
+        lines.append("")
+        lines += [f"{job}  {rec.stage}: {rec.status}: {rec.reason}" for job, rec in problems]
+    return "\n".join(lines)
+
+
+@cli.group(name="list")
+def list_() -> None:
+    """List what the installed plugins provide."""
+
+
+@list_.command(name="models")
+@click.argument("pattern", required=False, default="*")
+@click.option("--json", "as_json", is_flag=True)
+def list_models(pattern: str, as_json: bool) -> None:
+    """Catalog models (optionally matching a glob PATTERN)."""
+    import fnmatch
+
+    registry = _registry()
+    specs = [s for n, s in sorted(registry.models().items()) if fnmatch.fnmatchcase(n, pattern)]
+    if as_json:
+        click.echo(json.dumps([{"name": s.name, "family": s.family, "source": s.source, "resolution": s.resolution,
+                                "classes": s.classes, "params": s.params, "macs": s.macs, "weights": s.weights,
+                                "format": s.native_format, "default_in_family": s.default_in_family}
+                               for s in specs], indent=2))
+        return
+    rows = [[s.name, s.family + (" *" if s.default_in_family else ""), s.source, s.resolution,
+             _mega(s.params), _mega(s.macs), s.weights] for s in specs]
+    click.echo(format_table(["name", "family (* default)", "source", "res", "params M", "MACs M", "weights"], rows))
+
+
+def _mega(value: int | None) -> float | None:
+    return None if value is None else round(value / 1e6, 2)
+
+
+@list_.command(name="targets")
+@click.option("--json", "as_json", is_flag=True)
+def list_targets(as_json: bool) -> None:
+    """Targets: id, vendor, device class, clock and memory."""
+    registry = _registry()
+    targets = sorted(registry.targets.values(), key=lambda t: (t.vendor, t.id))
+    if as_json:
+        click.echo(json.dumps([{"id": t.id, "vendor": t.vendor, "device_class": t.device_class,
+                                "clock_mhz": t.clock_mhz, "memory_kib": dict(t.memory_kib),
+                                "description": t.description, "plugin": registry.provider[("target", t.id)]}
+                               for t in targets], indent=2))
+        return
+    rows = [[t.id, t.vendor, t.device_class, t.clock_mhz,
+             ", ".join(f"{k} {v:,} KiB" for k, v in t.memory_kib), t.description] for t in targets]
+    click.echo(format_table(["id", "vendor", "class", "MHz", "memory", "description"], rows, max_width=60))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def plugins(as_json: bool) -> None:
+    """Installed plugins, their versions and what each provides."""
+    registry = _registry()
+    infos = sorted(registry.plugins.values(), key=lambda i: i.name)
+    if as_json:
+        click.echo(json.dumps([{"name": i.name, "distribution": i.distribution, "version": i.version,
+                                "provides": i.provides} for i in infos]
+                              + [{"name": e.plugin, "error": str(e)} for e in registry.errors], indent=2))
+        return
+    rows = []
+    for info in infos:
+        provides = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(info.provides.items()))
+        rows.append([info.name, info.distribution or "", info.version or "", provides or "(nothing)"])
+    click.echo(format_table(["plugin", "distribution", "version", "provides"], rows, max_width=90))
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
+              show_default=True, help="Results store directory.")
+@click.option("--run", "run_id", help="Run id or prefix (default: the latest run).")
+@click.option("--sql", help="SQL over the view `results` (all runs), e.g. \"select model, avg(value) from results ...\".")
+@click.option("--list", "list_runs", is_flag=True, help="List the runs in the store.")
+@click.option("--all-rows", is_flag=True, help="Include the stage_seconds rows of successful stages.")
+@click.option("--json", "as_json", is_flag=True, help="Rows as JSON.")
+def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, all_rows: bool, as_json: bool) -> None:
+    """Print a run's rows as a table (or query all runs with SQL)."""
+    from .store import ResultsStore
+
+    store = ResultsStore(output)
+    if list_runs:
+        rows = []
+        for rid in store.run_ids():
+            m = store.manifest(rid)
+            rows.append([rid, m.get("status"), ",".join(m.get("models", []))[:40], ",".join(m.get("targets", [])),
+                         json.dumps(m.get("jobs", {})), m.get("duration_s")])
+        click.echo(format_table(["run", "status", "models", "targets", "jobs", "seconds"], rows))
+        return
+    if sql:
+        table = store.query(sql)
+    else:
+        table = store.read(store.resolve_run(run_id))
+    records = table.to_pylist()
+    if as_json:
+        click.echo(json.dumps(records, indent=2, default=str))
+        return
+    if sql:
+        click.echo(format_table(table.column_names, [list(r.values()) for r in records]))
+        return
+    shown = [r for r in records if all_rows or r["metric"] != "stage_seconds" or r["status"] != "ok"]
+    rows = [[r["model"], r["target"], r["stage"], r["metric"] if r["status"] == "ok" else "-", r["value"] if r["status"] == "ok" else None,
+             r["unit"], r["method"] if r["status"] == "ok" else "", r["tool"] + " " + r["tool_version"] if r["status"] == "ok" else "",
+             r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}"] for r in shown]
+    click.echo(format_table(["model", "target", "stage", "metric", "value", "unit", "method", "tool", "status"], rows,
+                            max_width=80))
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="zoo-bench", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("zoo-bench: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        click.echo(f"zoo-bench: error: {exc}", err=True)
+        sys.exit(2)
+    except ZooBenchError as exc:
+        click.echo(f"zoo-bench: error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Hook specifications of zoo-bench: specs only, no implementations.
+
+A plugin is a module (or object) with functions decorated by ``zoo_bench.hookimpl`` whose
+names match the specs below. Plugins are found through the ``zoo_bench`` entry-point group,
+the built-in ones included. ``docs/plugins.md`` documents every hook with its exact signature;
+``tests/framework/test_docs.py`` fails when the two drift.
+
+Registration hooks receive a ``register`` callback and call it once per component; the core
+keeps the registry and rejects duplicate names, naming both plugins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .components import Compiler, ModelSource, Quantizer, Runner, Target
+    from .records import JobResult
+    from .plan import Job
+
+hookspec = pluggy.HookspecMarker("zoo_bench")
+
+
+@hookspec
+def zoo_bench_register_model_sources(register: Callable[[ModelSource], None]) -> None:
+    """Register model sources.
+
+    :param register: call ``register(source)`` with a :class:`~zoo_bench.components.ModelSource`
+        instance for every source this plugin provides. A source lists the models it can build
+        (``source.models()``) and builds and exports them.
+    """
+
+
+@hookspec
+def zoo_bench_register_quantizers(register: Callable[[Quantizer], None]) -> None:
+    """Register quantizers (float model artifact -> int8 artifact).
+
+    :param register: call ``register(quantizer)`` with a
+        :class:`~zoo_bench.components.Quantizer` instance for every quantizer provided.
+    """
+
+
+@hookspec
+def zoo_bench_register_compilers(register: Callable[[Compiler], None]) -> None:
+    """Register compilers (artifact -> target binary plus what the tool reports).
+
+    :param register: call ``register(compiler)`` with a
+        :class:`~zoo_bench.components.Compiler` instance for every compiler provided.
+    """
+
+
+@hookspec
+def zoo_bench_register_runners(register: Callable[[Runner], None]) -> None:
+    """Register runners (run an artifact on a target and measure it).
+
+    :param register: call ``register(runner)`` with a :class:`~zoo_bench.components.Runner`
+        instance for every runner provided.
+    """
+
+
+@hookspec
+def zoo_bench_register_targets(register: Callable[[Target], None]) -> None:
+    """Register targets (a device a model can be benchmarked on).
+
+    :param register: call ``register(target)`` with a :class:`~zoo_bench.components.Target`
+        instance: its id, vendor, device class (MCU/NPU/MPU/CPU), clock, memory sizes and
+        ``plan()``, the chain of stages a model goes through for it.
+    """
+
+
+@hookspec
+def zoo_bench_job_started(job: Job, run_id: str) -> None:
+    """Called in the CLI process when a job (one model on one target) starts.
+
+    :param job: the :class:`~zoo_bench.plan.Job` about to run: model, target and stages.
+    :param run_id: the id of the run the job belongs to.
+    """
+
+
+@hookspec
+def zoo_bench_job_finished(job: Job, result: JobResult) -> None:
+    """Called in the CLI process when a job has ended, whatever its status.
+
+    :param job: the :class:`~zoo_bench.plan.Job` that ran.
+    :param result: its :class:`~zoo_bench.records.JobResult`: status and every record row,
+        already written to the results store.
+    """

@@ -1,0 +1,202 @@
+"""From ``--model`` and ``--target`` to jobs: name resolution and the stage graph of each job.
+
+A job is one model on one target. Its stages come from the target's ``plan()``, which calls
+the :class:`Planner` helpers below; the planner records every stage with its inputs, so the
+target returns only the leaves. Stage ids are stable (``export:tflite``,
+``quantize:tflite_int8``, ``run:litert:int8``) and the same stage of two jobs has the same
+cache key, so a shared export runs once for every target that needs it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .components import ModelSpec, Target
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .plugins import Registry
+
+#: Stage kinds in pipeline order, and the component kind each one is served by.
+STAGE_KINDS = {
+    "source": "source",
+    "export": "source",
+    "quantize": "quantize",
+    "compile": "compile",
+    "run": "run",
+    "evaluate": "run",
+}
+
+StageRef = str
+
+#: File endings that make a ``--model`` value a path rather than a catalog name.
+MODEL_FILE_SUFFIXES = (".h5", ".keras", ".onnx", ".tflite", ".pt", ".pth")
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One node of a job's stage graph.
+
+    ``component`` names the registered component (of the kind ``STAGE_KINDS[kind]``) that
+    serves the stage; ``inputs`` are upstream stage ids; ``options`` are the target's fixed
+    choices for this stage (they win over the user's run options); ``variant`` is
+    ``float32`` or ``int8`` (anything downstream of a quantize stage is int8).
+    """
+
+    id: str
+    kind: str
+    component: str
+    inputs: tuple[str, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
+    variant: str = "float32"
+
+    def options_dict(self) -> dict[str, Any]:
+        return dict(self.options)
+
+
+@dataclass
+class Job:
+    """One model on one target: the stages to run, in dependency order."""
+
+    model: ModelSpec
+    target: Target
+    stages: list[StageSpec] = field(default_factory=list)
+    skip_reason: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.model.name}@{self.target.id}"
+
+
+class Planner:
+    """Helpers a target's ``plan()`` uses to declare its chain of stages."""
+
+    def __init__(self, model: ModelSpec, target: Target):
+        self.model = model
+        self.target = target
+        self.stages: dict[str, StageSpec] = {}
+
+    def _add(self, kind: str, component: str, inputs: tuple[str, ...], options: dict[str, Any], base_id: str) -> StageRef:
+        for ref in inputs:
+            if ref not in self.stages:
+                raise ValueError(f"target {self.target.id}: stage input {ref!r} was not declared")
+        variant = "int8" if kind == "quantize" or any(self.stages[i].variant == "int8" for i in inputs) else "float32"
+        opts = tuple(sorted(options.items()))
+        spec = StageSpec(base_id, kind, component, inputs, opts, variant)
+        existing = self.stages.get(base_id)
+        if existing is not None and existing != spec:
+            digest = hashlib.sha256(json.dumps([inputs, opts], default=str).encode()).hexdigest()[:6]
+            spec = StageSpec(f"{base_id}:{digest}", kind, component, inputs, opts, variant)
+        self.stages[spec.id] = spec
+        return spec.id
+
+    def source(self) -> StageRef:
+        """Build the model with its source (native float artifact)."""
+        return self._add("source", self.model.source, (), {}, "source")
+
+    def export(self, src: StageRef, fmt: str) -> StageRef:
+        """Export the native artifact to ``fmt`` with the model's own source."""
+        return self._add("export", self.model.source, (src,), {"format": fmt}, f"export:{fmt}")
+
+    def quantize(self, src: StageRef, quantizer: str, **options: Any) -> StageRef:
+        return self._add("quantize", quantizer, (src,), options, f"quantize:{quantizer}")
+
+    def compile(self, src: StageRef, compiler: str, **options: Any) -> StageRef:
+        return self._add("compile", compiler, (src,), options, f"compile:{compiler}")
+
+    def run(self, src: StageRef, runner: str, **options: Any) -> StageRef:
+        variant = self.stages[src].variant if src in self.stages else "float32"
+        suffix = options.get("label") or variant
+        return self._add("run", runner, (src,), options, f"run:{runner}:{suffix}")
+
+    def evaluate(self, *srcs: StageRef, evaluator: str = "accuracy", **options: Any) -> StageRef:
+        """Accuracy stage over one or more artifacts (float first, then int8)."""
+        return self._add("evaluate", evaluator, tuple(srcs), options, f"evaluate:{evaluator}")
+
+    def ordered(self) -> list[StageSpec]:
+        return list(self.stages.values())  # insertion order is a valid topological order
+
+
+def split_patterns(values: str | list[str] | tuple[str, ...]) -> list[str]:
+    """``"a,b" ["c"]`` -> ``["a", "b", "c"]``."""
+    items = [values] if isinstance(values, str) else list(values)
+    return [p.strip() for item in items for p in item.split(",") if p.strip()]
+
+
+def _no_match(kind: str, pattern: str, choices: list[str], hint: str) -> UsageError:
+    close = difflib.get_close_matches(pattern, choices, n=3, cutoff=0.5)
+    maybe = f"; did you mean {', '.join(close)}?" if close else ""
+    return UsageError(f"unknown {kind} {pattern!r}{maybe} ({hint})")
+
+
+def resolve_targets(patterns: list[str], registry: Registry) -> list[Target]:
+    """Comma lists, globs (``imx*``) and ``all`` -> targets, in the order asked."""
+    targets = registry.targets
+    chosen: dict[str, Target] = {}
+    for pattern in split_patterns(patterns):
+        if pattern == "all":
+            names = list(targets)
+        else:
+            names = [t for t in targets if fnmatch.fnmatchcase(t, pattern)]
+        if not names:
+            raise _no_match("target", pattern, list(targets), "see `zoo-bench list targets`")
+        for n in names:
+            chosen.setdefault(n, targets[n])
+    return list(chosen.values())
+
+
+def resolve_models(patterns: list[str], registry: Registry, classes: int | None = None) -> list[ModelSpec]:
+    """Names, family names (their default variant), globs, ``all`` and model file paths."""
+    catalog = registry.models()
+    families: dict[str, list[ModelSpec]] = {}
+    for spec in catalog.values():
+        families.setdefault(spec.family, []).append(spec)
+    chosen: dict[str, ModelSpec] = {}
+    for pattern in split_patterns(patterns):
+        if pattern == "all":
+            specs = list(catalog.values())
+        elif pattern in catalog:
+            specs = [catalog[pattern]]
+        elif pattern in families:
+            defaults = [s for s in families[pattern] if s.default_in_family] or families[pattern][:1]
+            specs = defaults[:1]
+        elif any(ch in pattern for ch in "*?["):
+            specs = [s for n, s in catalog.items() if fnmatch.fnmatchcase(n, pattern)]
+        elif "/" in pattern or Path(pattern).suffix.lower() in MODEL_FILE_SUFFIXES:
+            specs = [registry.model_from_path(Path(pattern))]
+        else:
+            specs = []
+        if not specs:
+            choices = list(catalog) + list(families)
+            raise _no_match("model", pattern, choices, "see `zoo-bench list models`")
+        for s in specs:
+            chosen.setdefault(s.name, s)
+    models = list(chosen.values())
+    if classes is not None:
+        from dataclasses import replace
+
+        models = [replace(m, classes=classes, params=None) if m.classes != classes else m for m in models]
+    return models
+
+
+def plan_jobs(models: list[ModelSpec], targets: list[Target]) -> list[Job]:
+    """The cross product models x targets, each with its stage graph."""
+    jobs = []
+    for target in targets:
+        for model in models:
+            job = Job(model, target)
+            reason = target.supports(model)
+            if reason:
+                job.skip_reason = reason
+            else:
+                planner = Planner(model, target)
+                target.plan(model, planner)
+                job.stages = planner.ordered()
+            jobs.append(job)
+    return jobs

@@ -173,7 +173,7 @@ def summary_table(results) -> str:
                          slot.get("model_size_kib"), slot.get("method", ""), res.status])
     lines = [format_table(headers, rows)]
     problems = [(r.job_id, rec) for r in results for rec in r.records
-                if rec.metric == "stage_seconds" and rec.status != "ok"]
+                if rec.metric == "stage_seconds" and rec.status != "ok" and "blocked_by" not in rec.extra]
     if problems:
         lines.append("")
         lines += [f"{job}  {rec.stage}: {rec.status}: {rec.reason}" for job, rec in problems]

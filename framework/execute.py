@@ -64,6 +64,8 @@ class StageResult:
     artifact_sha256: str = ""
     input_sha256: str = ""
     log: str = ""
+    #: For a stage skipped because an input did not succeed: the stage where the trouble began.
+    blocked_by: str = ""
 
 
 def host_facts() -> dict[str, str]:
@@ -164,7 +166,9 @@ class LocalExecutor:
         for ref in spec.inputs:
             up = done[ref]
             if up.status != "ok":
-                return StageResult(spec, "skipped", f"needs {ref}, which {up.status}: {up.reason}")
+                root = done[up.blocked_by] if up.blocked_by else up
+                why = f": {root.reason}" if root.status == "skipped" else " (see that stage)"
+                return StageResult(spec, "skipped", f"{root.spec.id} {root.status}{why}", blocked_by=root.spec.id)
         component = self.registry.component(STAGE_KINDS[spec.kind], spec.component)
         options = self.stage_options(job, spec, component)
         reason = component.unavailable_reason(job.target, options)
@@ -325,6 +329,8 @@ class LocalExecutor:
                 input_sha256=res.input_sha256, cache_key=res.key, **self.host,
             )
             extra = {"log": res.log} if res.log else {}
+            if res.blocked_by:
+                extra["blocked_by"] = res.blocked_by
             rows.append(Record(metric="stage_seconds", value=res.duration_s, unit="s", method="measured-host",
                                tool="zoo-bench", tool_version=__version__, extra=extra, **common))
             for fig in res.figures:

@@ -94,10 +94,22 @@ class Registry:
         self.plugins: dict[str, PluginInfo] = dict(infos or {})
         self.components: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         self.provider: dict[tuple[str, str], str] = {}
-        pm.check_pending()
+        self._drop_invalid_plugins()
         for kind, (hook_name, base) in KINDS.items():
             self._collect(kind, hook_name, base)
         self._models: dict[str, ModelSpec] | None = None
+
+    def _drop_invalid_plugins(self) -> None:
+        """A plugin implementing an unknown hook (a misspelt name) is reported and left out."""
+        while True:
+            try:
+                self.pm.check_pending()
+                return
+            except pluggy.PluginValidationError as exc:
+                name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+                self.pm.unregister(exc.plugin)
+                info = self.plugins.pop(name, None)
+                self.errors.append(PluginLoadError(name, info.distribution if info else None, str(exc)))
 
     def _collect(self, kind: str, hook_name: str, base: type) -> None:
         hook = getattr(self.pm.hook, hook_name)

@@ -130,6 +130,9 @@ class ResultsStore:
         con = duckdb.connect()
         con.execute(f"CREATE VIEW results AS SELECT * FROM read_parquet({files!r}, union_by_name=true)")
         try:
-            return con.execute(sql).fetch_arrow_table()
+            result = con.execute(sql)
+            # duckdb 2 renamed fetch_arrow_table to to_arrow_table
+            fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+            return fetch()
         except duckdb.Error as exc:
             raise UsageError(f"SQL error: {str(exc).splitlines()[0]}") from None

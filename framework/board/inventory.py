@@ -1,0 +1,214 @@
+"""The board inventory: ``boards.toml``, the boards zoo-bench can reach over SSH.
+
+One table per board, keyed by its id (docs/boards.md has the full reference)::
+
+    [boards.imx93-evk]
+    target = "imx93"                 # the zoo-bench target it is an instance of
+    host = "192.168.1.50"
+    user = "root"
+    key_file = "~/.ssh/id_ed25519"   # key authentication only: passwords are refused
+    bsp = "LF6.6.23_2.0.0"
+    benchmark_model = "/usr/bin/tensorflow-lite-2.16.2/examples/benchmark_model"
+    delegates = { ethosu = "/usr/lib/libethosu_delegate.so" }
+
+The file is found from the run option ``boards``, else ``$ZOO_BENCH_BOARDS``, else
+``./boards.toml``. What a result row may carry about a board is :meth:`Board.public_facts`: its
+id, target, BSP and runtime, never the host, user or key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ToolUnavailable, UsageError
+from .ssh import HOST_KEY_POLICIES, SshTransport
+
+BOARDS_ENV = "ZOO_BENCH_BOARDS"
+DEFAULT_BOARDS_FILE = "boards.toml"
+RUNTIMES = ("auto", "benchmark_model", "python")
+#: Keys that would hold a secret: refused, so that no password ever sits in the file.
+SECRET_KEYS = ("password", "passphrase", "pass", "secret")
+
+
+@dataclass(frozen=True)
+class Board:
+    """One board of the inventory (see the module docstring and docs/boards.md)."""
+
+    id: str
+    target: str
+    host: str
+    user: str | None = None
+    port: int = 22
+    key_file: Path | None = None
+    bsp: str = ""
+    workdir: str = "/tmp/zoo-bench"
+    python: str = "python3"
+    benchmark_model: str | None = None
+    runtime: str = "auto"
+    delegates: tuple[tuple[str, str], ...] = ()
+    host_key_checking: str = "yes"
+    known_hosts: Path | None = None
+    ssh_config: str | None = None
+    ssh_options: tuple[str, ...] = ()
+    connect_timeout_s: float = 10.0
+    retries: int = 2
+    description: str = ""
+    source: Path | None = field(default=None, compare=False)
+
+    def delegate_path(self, name: str, default: str | None = None) -> str | None:
+        """Library path of the delegate ``name`` (e.g. ``ethosu``) on this board."""
+        return dict(self.delegates).get(name, default)
+
+    def resolved_runtime(self) -> str:
+        """``benchmark_model`` when the board names the tool, else its Python runtime."""
+        if self.runtime != "auto":
+            return self.runtime
+        return "benchmark_model" if self.benchmark_model else "python"
+
+    def transport(self, retries: int | None = None) -> SshTransport:
+        """The SSH transport to this board."""
+        return SshTransport(
+            host=self.host, user=self.user, port=self.port, key_file=self.key_file,
+            host_key_checking=self.host_key_checking, known_hosts=self.known_hosts,
+            ssh_config=self.ssh_config, connect_timeout_s=self.connect_timeout_s,
+            retries=self.retries if retries is None else retries, extra_options=self.ssh_options,
+        )
+
+    def public_facts(self) -> dict[str, Any]:
+        """What results may record about the board: no host, user, port or key."""
+        facts: dict[str, Any] = {"board": self.id, "target": self.target, "runtime": self.resolved_runtime()}
+        if self.bsp:
+            facts["bsp"] = self.bsp
+        return facts
+
+
+def boards_file(options: Mapping[str, Any] | None = None) -> Path:
+    """Where the inventory is: option ``boards``, else ``$ZOO_BENCH_BOARDS``, else ./boards.toml."""
+    value = (options or {}).get("boards") or os.environ.get(BOARDS_ENV) or DEFAULT_BOARDS_FILE
+    return Path(str(value)).expanduser()
+
+
+def _path(value: Any, base: Path, key: str, where: str) -> Path:
+    if not isinstance(value, str) or not value:
+        raise UsageError(f"{where}: {key} must be a path string")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def _board(board_id: str, table: Any, file: Path) -> Board:
+    where = f"{file}: board {board_id!r}"
+    if not isinstance(table, dict):
+        raise UsageError(f"{where} must be a table ([boards.{board_id}])")
+    secret = [k for k in table if k.lower() in SECRET_KEYS]
+    if secret:  # never echo the value
+        raise UsageError(f"{where} has a {secret[0]!r} entry: zoo-bench logs in with keys only "
+                         "(BatchMode); remove it and set key_file (see docs/boards.md)")
+    known = {f for f in Board.__dataclass_fields__ if f not in ("id", "source")}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    for required in ("target", "host"):
+        if not isinstance(table.get(required), str) or not table[required]:
+            raise UsageError(f"{where}: {required!r} is required (a string)")
+    data = dict(table)
+    base = file.parent
+    for key in ("key_file", "known_hosts"):
+        if key in data:
+            data[key] = _path(data[key], base, key, where)
+    delegates = data.get("delegates", {})
+    if not isinstance(delegates, dict) or not all(isinstance(v, str) for v in delegates.values()):
+        raise UsageError(f"{where}: delegates must be a table of name = \"library path\"")
+    data["delegates"] = tuple(sorted(delegates.items()))
+    options = data.get("ssh_options", [])
+    if not isinstance(options, list) or not all(isinstance(o, str) and "=" in o for o in options):
+        raise UsageError(f"{where}: ssh_options must be a list of \"Key=value\" strings")
+    data["ssh_options"] = tuple(options)
+    if data.get("runtime", "auto") not in RUNTIMES:
+        raise UsageError(f"{where}: runtime must be one of {', '.join(RUNTIMES)}")
+    if data.get("host_key_checking", "yes") not in HOST_KEY_POLICIES:
+        raise UsageError(f"{where}: host_key_checking must be one of {', '.join(HOST_KEY_POLICIES)}")
+    for key, kind in (("port", int), ("retries", int), ("connect_timeout_s", (int, float))):
+        if key in data and (not isinstance(data[key], kind) or isinstance(data[key], bool) or data[key] < 0):
+            raise UsageError(f"{where}: {key} must be a non-negative number")
+    try:
+        board = Board(id=board_id, source=file, **data)
+        board.transport()  # validates host and user
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{where}: {exc}") from None
+    return board
+
+
+def load_boards(path: Path) -> dict[str, Board]:
+    """Every board of an inventory file, by id. Raises :class:`UsageError` naming the problem."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"boards file {path} does not exist (see docs/boards.md)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"boards file {path} is not valid TOML: {exc}") from None
+    extra = sorted(set(data) - {"boards"})
+    if extra:
+        raise UsageError(f"boards file {path}: unknown top-level key(s) {', '.join(extra)}; boards go in "
+                         "[boards.<id>] tables")
+    tables = data.get("boards", {})
+    if not isinstance(tables, dict):
+        raise UsageError(f"boards file {path}: 'boards' must hold [boards.<id>] tables")
+    return {board_id: _board(board_id, table, path) for board_id, table in tables.items()}
+
+
+def wanted_boards(options: Mapping[str, Any] | None) -> list[str]:
+    """Board ids named by the option ``board`` (a comma list: one board per target)."""
+    value = (options or {}).get("board") or ""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def no_board_reason(options: Mapping[str, Any] | None, target_id: str) -> str | None:
+    """Why no board of ``target_id`` can be used (a skip reason), or ``None`` if one may be.
+
+    Cheap on purpose (it runs for every stage before anything starts): it reads the file and
+    nothing else. A malformed file, or a board id that is not in it, returns ``None``: the stage
+    then fails with that error (:func:`select_board`).
+    """
+    path = boards_file(options)
+    if not path.is_file():
+        return (f"no board for target {target_id}: boards file {path} not found "
+                f"(set the option boards=PATH or ${BOARDS_ENV}; see docs/boards.md)")
+    try:
+        boards = load_boards(path)
+    except UsageError:
+        return None
+    wanted = wanted_boards(options)
+    if any(w not in boards for w in wanted):
+        return None
+    candidates = [boards[w] for w in wanted] if wanted else list(boards.values())
+    if not any(b.target == target_id for b in candidates):
+        named = f" among the boards {', '.join(wanted)}" if wanted else ""
+        return f"no board for target {target_id}{named} in {path} (see docs/boards.md)"
+    return None
+
+
+def select_board(options: Mapping[str, Any] | None, target_id: str) -> Board:
+    """The board to run on: the board of this target named by the option ``board``, else the
+    first board of the target in the file.
+
+    Raises :class:`ToolUnavailable` when there is none and :class:`UsageError` for a malformed
+    file or an unknown board id.
+    """
+    path = boards_file(options)
+    reason = no_board_reason(options, target_id)
+    if reason:
+        raise ToolUnavailable(reason)
+    boards = load_boards(path)  # raises the parse error of a malformed file
+    wanted = wanted_boards(options)
+    unknown = [w for w in wanted if w not in boards]
+    if unknown:
+        raise UsageError(f"no board {unknown[0]!r} in {path} (known: {', '.join(boards) or 'none'})")
+    candidates = [boards[w] for w in wanted] if wanted else list(boards.values())
+    return next(b for b in candidates if b.target == target_id)

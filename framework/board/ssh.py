@@ -1,0 +1,238 @@
+"""The SSH transport every board plugin shares: run a command, push and fetch files, clean up.
+
+It drives the OpenSSH client binary (``ssh``) with argument lists, never a local shell:
+
+- ``BatchMode=yes``: key authentication only, never a password prompt that would hang a run;
+- ``ConnectTimeout`` bounds connecting, ``ServerAliveInterval``/``ServerAliveCountMax`` notice a
+  connection that dropped while a command runs (ssh then exits with status 255);
+- every call has a wall-clock limit: the local ``ssh`` process is killed when it is over, and the
+  remote command runs under ``timeout -s KILL`` so that it cannot outlive its limit on the board
+  even when the connection to it is gone;
+- a call that fails at the connection level (exit status 255) is retried ``retries`` times;
+  a call that timed out is not (it would hang again).
+
+Files travel through the same ssh connection (``cat > file`` / ``cat file``), so a board needs
+nothing but a POSIX shell and an SSH server: no sftp-server (which ``scp`` needs since OpenSSH 9)
+and nothing that dropbear lacks. Nothing here prints or records the key file's content.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: ssh's own exit status for errors of the connection (refused, dropped, auth failed).
+SSH_CONNECTION_ERROR = 255
+#: Host key policies accepted for ``StrictHostKeyChecking``.
+HOST_KEY_POLICIES = ("yes", "accept-new", "no")
+
+
+class SshError(Exception):
+    """Base class of the transport's errors; the message is safe to show and store."""
+
+
+class SshConnectionError(SshError):
+    """The board could not be reached, or the connection dropped, on every attempt."""
+
+
+class SshTimeout(SshError):
+    """A remote command ran past its time limit and was stopped."""
+
+
+class RemoteCommandError(SshError):
+    """The remote command ran and exited with a non-zero status."""
+
+    def __init__(self, message: str, returncode: int, stdout: str, stderr: str):
+        super().__init__(message)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+@dataclass
+class SshResult:
+    """What one remote command gave: exit status, output, wall time, attempts it took."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    duration_s: float
+    attempts: int = 1
+
+
+def tail(text: str, lines: int = 8, chars: int = 800) -> str:
+    """The last lines of a command's output, for error messages."""
+    kept = "\n".join(text.strip().splitlines()[-lines:])
+    return kept[-chars:]
+
+
+@dataclass
+class SshTransport:
+    """One board reachable over SSH. Each call opens its own connection (no multiplexing), so a
+    dropped connection costs one call, which the retry policy repeats.
+
+    ``ssh_config`` is passed as ``ssh -F`` (``"none"`` ignores ``~/.ssh/config``; ``None`` keeps
+    the user's, with its ProxyJump and aliases). ``extra_options`` are more ``-o`` settings.
+    """
+
+    host: str
+    user: str | None = None
+    port: int = 22
+    key_file: Path | None = None
+    host_key_checking: str = "yes"
+    known_hosts: Path | None = None
+    ssh_config: str | None = None
+    connect_timeout_s: float = 10.0
+    server_alive_interval_s: int = 5
+    server_alive_count_max: int = 3
+    retries: int = 2
+    retry_delay_s: float = 1.0
+    extra_options: tuple[str, ...] = ()
+    ssh_binary: str = "ssh"
+    log: list[str] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.host or self.host.startswith("-") or any(c.isspace() for c in self.host):
+            raise ValueError(f"invalid SSH host {self.host!r}")
+        if self.user is not None and (self.user.startswith("-") or any(c.isspace() for c in self.user)):
+            raise ValueError(f"invalid SSH user {self.user!r}")
+        if self.host_key_checking not in HOST_KEY_POLICIES:
+            raise ValueError(f"host_key_checking must be one of {HOST_KEY_POLICIES}, not {self.host_key_checking!r}")
+
+    # --- command lines -------------------------------------------------------------------
+    def ssh_args(self) -> list[str]:
+        """The ``ssh`` command line up to (not including) the remote command."""
+        args = [self.ssh_binary]
+        if self.ssh_config is not None:
+            args += ["-F", self.ssh_config]
+        opts = {
+            "BatchMode": "yes",
+            "ConnectTimeout": str(max(1, int(self.connect_timeout_s))),
+            "ServerAliveInterval": str(self.server_alive_interval_s),
+            "ServerAliveCountMax": str(self.server_alive_count_max),
+            "StrictHostKeyChecking": self.host_key_checking,
+            "LogLevel": "ERROR",
+        }
+        if self.known_hosts is not None:
+            opts["UserKnownHostsFile"] = str(self.known_hosts)
+        if self.key_file is not None:
+            opts["IdentitiesOnly"] = "yes"
+        for key, value in opts.items():
+            args += ["-o", f"{key}={value}"]
+        for option in self.extra_options:
+            args += ["-o", option]
+        if self.key_file is not None:
+            args += ["-i", str(self.key_file)]
+        if self.user:
+            args += ["-l", self.user]
+        args += ["-p", str(self.port), "-T", self.host]
+        return args
+
+    @staticmethod
+    def remote_command(argv: Sequence[str], timeout_s: float | None) -> str:
+        """The one string ssh hands the remote login shell: every argument quoted, and the
+        command wrapped in ``timeout -s KILL`` so it dies on the board when its time is up."""
+        argv = list(argv)
+        if timeout_s is not None:
+            argv = ["timeout", "-s", "KILL", str(max(1, int(timeout_s + 0.999))), *argv]
+        return shlex.join(argv)
+
+    def destination(self) -> str:
+        """``user@host:port`` for messages (never the key)."""
+        who = f"{self.user}@" if self.user else ""
+        return f"{who}{self.host}:{self.port}"
+
+    # --- running ---------------------------------------------------------------------------
+    def run(self, argv: Sequence[str], timeout_s: float, *, stdin: Path | None = None,
+            stdout_path: Path | None = None, check: bool = True, retry: bool = True) -> SshResult:
+        """Run ``argv`` on the board and wait at most ``timeout_s`` seconds per attempt.
+
+        ``stdin`` is a local file fed to the command; with ``stdout_path`` the command's output
+        goes to that file instead of :attr:`SshResult.stdout`. Raises :class:`SshTimeout`,
+        :class:`SshConnectionError` (after the retries) or, with ``check``,
+        :class:`RemoteCommandError` for a non-zero exit status.
+        """
+        args = [*self.ssh_args(), self.remote_command(argv, timeout_s)]
+        attempts = 1 + (max(0, self.retries) if retry else 0)
+        started = time.monotonic()
+        last_error = ""
+        for attempt in range(1, attempts + 1):
+            returncode, out, err = self._attempt(args, timeout_s, stdin, stdout_path, argv)
+            if returncode != SSH_CONNECTION_ERROR:
+                result = SshResult(returncode, out, err, time.monotonic() - started, attempt)
+                if check and returncode != 0:
+                    raise RemoteCommandError(
+                        f"`{shlex.join(argv)}` exited with status {returncode} on {self.destination()}: "
+                        f"{tail(err or out) or 'no output'}", returncode, out, err)
+                return result
+            last_error = tail(err, lines=3) or "ssh exited with status 255"
+            self.log.append(f"attempt {attempt}/{attempts} of `{argv[0]}` lost the connection: {last_error}")
+            if attempt < attempts:
+                time.sleep(self.retry_delay_s * attempt)
+        raise SshConnectionError(
+            f"connection to {self.destination()} failed or dropped on all {attempts} attempt(s) "
+            f"of `{shlex.join(argv)}`: {last_error}")
+
+    def _attempt(self, args: list[str], timeout_s: float, stdin: Path | None, stdout_path: Path | None,
+                 argv: Sequence[str]) -> tuple[int, str, str]:
+        # The remote side kills the command at timeout_s; locally we allow the connection a little
+        # longer to report that, then kill our own ssh process.
+        local_limit = timeout_s + self.connect_timeout_s + 5.0
+        t0 = time.monotonic()
+        with ExitStack() as files:
+            in_fh = files.enter_context(open(stdin, "rb")) if stdin is not None else subprocess.DEVNULL
+            out_fh = files.enter_context(open(stdout_path, "wb")) if stdout_path is not None else subprocess.PIPE
+            proc = subprocess.Popen(args, stdin=in_fh, stdout=out_fh, stderr=subprocess.PIPE)
+            try:
+                out, err = proc.communicate(timeout=local_limit)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise SshTimeout(
+                    f"`{shlex.join(argv)}` on {self.destination()} did not finish within {timeout_s:g} s "
+                    "and was stopped") from None
+        text_out = out.decode(errors="replace") if out else ""
+        text_err = err.decode(errors="replace") if err else ""
+        if proc.returncode == 137 and time.monotonic() - t0 >= timeout_s * 0.95:
+            # `timeout -s KILL` ended the command on the board (SIGKILL gives 128 + 9); a 137 that
+            # comes early is something else (the OOM killer) and is reported as the exit status.
+            raise SshTimeout(
+                f"`{shlex.join(argv)}` on {self.destination()} did not finish within {timeout_s:g} s "
+                "and was killed on the board")
+        return proc.returncode, text_out, text_err
+
+    # --- files -----------------------------------------------------------------------------
+    def put(self, local: Path, remote: str, timeout_s: float = 120.0) -> None:
+        """Copy a local file to ``remote`` and check that every byte arrived."""
+        size = Path(local).stat().st_size
+        result = self.run(["sh", "-c", 'cat > "$1" && wc -c < "$1"', "sh", remote], timeout_s, stdin=Path(local))
+        got = result.stdout.strip()
+        if got != str(size):
+            raise SshError(f"copying {Path(local).name} to {self.destination()} wrote {got or '?'} of {size} bytes")
+
+    def get(self, remote: str, local: Path, timeout_s: float = 120.0) -> Path:
+        """Copy ``remote`` from the board to the local path ``local``."""
+        local = Path(local)
+        partial = local.with_name(local.name + ".part")
+        self.run(["cat", remote], timeout_s, stdout_path=partial)
+        partial.replace(local)
+        return local
+
+    def make_temp_dir(self, base: str, timeout_s: float = 60.0) -> str:
+        """A new empty directory under ``base`` on the board (created if missing)."""
+        result = self.run(["sh", "-c", 'mkdir -p "$1" && mktemp -d "$1/run.XXXXXX"', "sh", base], timeout_s)
+        path = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+        if not path.startswith(base.rstrip("/") + "/"):
+            raise SshError(f"could not create a directory under {base} on {self.destination()}")
+        return path
+
+    def remove_dir(self, path: str, timeout_s: float = 60.0) -> None:
+        """Delete a directory this transport made (refuses anything but a ``run.*`` directory)."""
+        if "/run." not in path or path.rstrip("/").count("/") < 2:
+            raise ValueError(f"refusing to remove {path!r}: not a directory made by make_temp_dir")
+        self.run(["rm", "-rf", "--", path], timeout_s)

@@ -135,12 +135,17 @@ class SshTransport:
 
     @staticmethod
     def remote_command(argv: Sequence[str], timeout_s: float | None) -> str:
-        """The one string ssh hands the remote login shell: every argument quoted, and the
-        command wrapped in ``timeout -s KILL`` so it dies on the board when its time is up."""
+        """The one string ssh hands the remote login shell: every argument quoted, the command
+        under ``timeout -s KILL`` so that it dies on the board when its time is up.
+
+        The ``sh -c '"$@"; exit $?'`` wrapper keeps a command that dies of a signal (the timeout's
+        KILL, a crash) from ending the remote shell itself: ssh would report that as status 255,
+        which is indistinguishable from a dropped connection. With it the status is 128 + signal.
+        """
         argv = list(argv)
         if timeout_s is not None:
             argv = ["timeout", "-s", "KILL", str(max(1, int(timeout_s + 0.999))), *argv]
-        return shlex.join(argv)
+        return shlex.join(["sh", "-c", '"$@"; exit $?', "sh", *argv])
 
     def destination(self) -> str:
         """``user@host:port`` for messages (never the key)."""

@@ -34,6 +34,15 @@ def dist_version(name: str) -> str:
         return "not installed"
 
 
+def tensorflow_version() -> str:
+    """Version of the installed TensorFlow distribution (``tensorflow`` or ``tensorflow-cpu``)."""
+    for dist in ("tensorflow", "tensorflow-cpu"):
+        version = dist_version(dist)
+        if version != "not installed":
+            return version
+    return "not installed"
+
+
 def weights_choice(ctx: StageContext) -> str:
     """``pretrained``, ``random`` or a path, from the ``weights`` option (default: the spec's)."""
     value = ctx.options.get("weights")

@@ -1,0 +1,37 @@
+# zoo-bench developer entry points. `make run` and `make test` are the README's quick start.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test bench lint sshd clean
+
+setup: $(STAMP)
+
+# One virtual environment with every extra, at the exact versions of constraints.txt.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all]'
+	touch $(STAMP)
+
+# The main job on the embedded default: local store, local executor, host CPU target.
+run: setup
+	$(BIN)/zoo-bench run --model mobilenet_v2_0.35_128 --target cpu
+
+# The board-runner tests talk to a real OpenSSH server on loopback; install it if we can.
+sshd:
+	@test -x /usr/sbin/sshd || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null; } ; } || \
+	  echo "note: no /usr/sbin/sshd; the SSH board tests will be skipped"
+
+test: setup sshd
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/pytest benchmarks --benchmark-enable --benchmark-only
+
+lint: setup
+	$(BIN)/ruff check framework plugins tests benchmarks
+
+clean:
+	rm -rf $(VENV) zoo-bench-results .pytest_cache

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from ...components import Artifact, ModelSource, ModelSpec, Preprocess, StageContext, StageOutput, Target
+from ...components import Artifact, ModelSource, ModelSpec, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable, UsageError
 from . import catalog
 from .common import (SOURCE_OPTIONS, dist_version, no_pretrained, recalibrate_torch_bn, source_figures, torch_macs,
@@ -216,6 +216,3 @@ def export_tflite(net: Any, model: ModelSpec, workdir: Path) -> Path:
     edge.export(str(path))
     return path
 
-
-def unused_preprocess() -> Preprocess | None:  # pragma: no cover - keeps the import list honest
-    return None

@@ -6,9 +6,9 @@ vendor cards (``resnet50_v2_224``, ``mobilenet_v2_0.35_128``, ``efficientnet_v2B
 
 Catalog figures (``ModelSpec.params`` and ``ModelSpec.macs``, shown by ``zoo-bench list``):
 ``params`` is the card's figure where a card publishes one (:data:`CARD_PARAMS`), otherwise the
-number of learnable parameters counted on the built model; ``macs`` is the analytic count of
-:func:`zoo_bench.builtin.models.common.keras_macs` / ``torch_macs`` at the catalog resolution
-with 1000 classes. ``tests/framework/builtin/test_catalog.py`` rebuilds every model and checks
+number of learnable parameters counted on the built model (:data:`COUNTED`); ``macs`` is the
+analytic count of :func:`zoo_bench.builtin.models.common.keras_macs` / ``torch_macs`` at the
+catalog resolution with 1000 classes. ``tests/framework/builtin/test_catalog.py`` rebuilds every model and checks
 both against the builders, so the table cannot drift from the code.
 """
 
@@ -34,11 +34,37 @@ CARD_PARAMS: dict[str, int] = {
     "efficientnet_b4_224": 19_270_000,
 }
 
-#: Learnable parameters counted on the builders (1000 classes); used where no card has one.
-COUNTED_PARAMS: dict[str, int] = {}
+#: (learnable parameters, analytic MACs) counted on the builders at the catalog resolution
+#: with 1000 classes, by ``python -m zoo_bench.builtin.models.catalog`` (checked by the tests).
+COUNTED: dict[str, tuple[int, int]] = {
+    'efficientnet_lite0_224': (4652008, 385187552),
+    'efficientnet_lite1_240': (5416680, 600185232),
+    'efficientnet_lite2_260': (6092072, 859736272),
+    'efficientnet_lite3_300': (8197096, 1607554544),
+    'efficientnet_lite4_380': (13006568, 3943564112),
+    'efficientnet_b2_224': (9109994, 658963440),
+    'efficientnet_b3_224': (12233232, 962708240),
+    'efficientnet_b4_224': (19341616, 1503710432),
+    'resnet50_v2_224': (25568360, 3482255360),
+    'mobilenet_v2_0.35_128': (1677128, 20220672),
+    'mobilenet_v2_0.35_224': (1677128, 59285808),
+    'mobilenet_v2_1.0_128': (3504872, 99074048),
+    'mobilenet_v2_1.0_224': (3504872, 300774272),
+    'efficientnet_v2B0_224': (7139704, 718086176),
+    'efficientnet_v2B1_240': (8141052, 1196819360),
+    'efficientnet_v2B2_260': (10096086, 1697542832),
+    'efficientnet_v2B3_300': (14358406, 3011458816),
+    'efficientnet_v2S_384': (21458488, 8365617152),
+}
 
-#: Analytic MACs at the catalog resolution, 1000 classes (see the module docstring).
-CATALOG_MACS: dict[str, int] = {}
+
+def _params(name: str) -> int | None:
+    return CARD_PARAMS.get(name) or COUNTED.get(name, (None, None))[0]
+
+
+def _macs(name: str) -> int | None:
+    return COUNTED.get(name, (None, None))[1]
+
 
 # Preprocessing of each source, as the source's own preprocess function does it.
 # Keras ResNet50V2 / MobileNetV2 ("tf" mode): x / 127.5 - 1; resize to the input size.
@@ -61,7 +87,7 @@ def _keras(name: str, family: str, resolution: int, builder: str, *, crop_pct: f
     pre = Preprocess(resize=resize, crop=resolution, layout="NHWC", interpolation="bilinear", **(norm or KERAS_TF_MODE))
     return ModelSpec(
         name=name, source=KERAS, family=family, resolution=resolution, native_format="keras",
-        params=CARD_PARAMS.get(name) or COUNTED_PARAMS.get(name), macs=CATALOG_MACS.get(name),
+        params=_params(name), macs=_macs(name),
         weights="random", preprocess=pre, builder=(("application", builder), *sorted(args.items())),
         description=description, default_in_family=default,
     )
@@ -99,7 +125,7 @@ def _timm(name: str, family: str, resolution: int, timm_name: str, crop_pct: flo
                      interpolation=interpolation, **norm)
     return ModelSpec(
         name=name, source=TIMM, family=family, resolution=resolution, native_format="torch",
-        params=CARD_PARAMS.get(name) or COUNTED_PARAMS.get(name), macs=CATALOG_MACS.get(name),
+        params=_params(name), macs=_macs(name),
         weights=weights, preprocess=pre, builder=(("timm_name", timm_name),),
         description=description, default_in_family=default,
     )
@@ -136,3 +162,27 @@ def parse_mobilenet_name(name: str) -> ModelSpec | None:
     if alpha not in MOBILENET_ALPHAS or res < 32:
         return None
     return mobilenet_v2_spec(alpha, res)
+
+
+def count_catalog() -> dict[str, tuple[int, int]]:
+    """Rebuild every catalog model and count (params, MACs): the source of :data:`COUNTED`."""
+    import timm  # noqa: F401  - torch/timm before tensorflow: triton segfaults when loaded after it
+
+    from .common import keras_macs, keras_params, torch_macs, torch_params
+    from .keras_source import make_keras_model
+    from .timm_source import make_timm_model
+
+    counted = {}
+    for spec in timm_specs() + keras_specs():
+        if spec.native_format == "torch":
+            net = make_timm_model(spec)
+            counted[spec.name] = (torch_params(net), torch_macs(net, spec.input_shape))
+        else:
+            net = make_keras_model(spec)
+            counted[spec.name] = (keras_params(net), keras_macs(net))
+    return counted
+
+
+if __name__ == "__main__":
+    for model_name, (n_params, n_macs) in count_catalog().items():
+        print(f"    {model_name!r}: ({n_params}, {n_macs}),")

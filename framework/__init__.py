@@ -30,7 +30,20 @@ except PackageNotFoundError:  # running from a source tree
 hookimpl = pluggy.HookimplMarker("zoo_bench")
 
 __all__ = [
-    "Artifact", "Compiler", "Figure", "ModelSource", "ModelSpec", "Preprocess", "Quantizer",
-    "Runner", "StageContext", "StageOutput", "Target", "PluginLoadError", "ToolUnavailable",
-    "UsageError", "hookimpl", "__version__",
+    "Artifact",
+    "Compiler",
+    "Figure",
+    "ModelSource",
+    "ModelSpec",
+    "PluginLoadError",
+    "Preprocess",
+    "Quantizer",
+    "Runner",
+    "StageContext",
+    "StageOutput",
+    "Target",
+    "ToolUnavailable",
+    "UsageError",
+    "__version__",
+    "hookimpl",
 ]

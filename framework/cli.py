@@ -82,8 +82,10 @@ def cli() -> None:
 @click.option("--set", "-s", "extra", multiple=True, metavar="KEY=VALUE",
               help="Any other component option, e.g. -s calibration_images=50 (see `zoo-bench plugins`).")
 @click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(1), help="Seconds per stage.")
-@click.option("--cache-dir", type=click.Path(path_type=Path), help="Artifact cache [env ZOO_BENCH_CACHE, ~/.cache/zoo-bench].")
-@click.option("--rerun", multiple=True, type=click.Choice(["source", "export", "quantize", "compile", "run", "evaluate"]),
+@click.option("--cache-dir", type=click.Path(path_type=Path),
+              help="Artifact cache [env ZOO_BENCH_CACHE, ~/.cache/zoo-bench].")
+@click.option("--rerun", multiple=True,
+              type=click.Choice(["source", "export", "quantize", "compile", "run", "evaluate"]),
               help="Redo these stage kinds even when cached (e.g. --rerun run to re-measure).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
@@ -248,7 +250,7 @@ def plugins(as_json: bool) -> None:
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
               show_default=True, help="Results store directory.")
 @click.option("--run", "run_id", help="Run id or prefix (default: the latest run).")
-@click.option("--sql", help="SQL over the view `results` (all runs), e.g. \"select model, avg(value) from results ...\".")
+@click.option("--sql", help="SQL over the view `results` (all runs), e.g. \"select model, value from results\".")
 @click.option("--list", "list_runs", is_flag=True, help="List the runs in the store.")
 @click.option("--all-rows", is_flag=True, help="Include the stage_seconds rows of successful stages.")
 @click.option("--json", "as_json", is_flag=True, help="Rows as JSON.")
@@ -277,9 +279,13 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
         click.echo(format_table(table.column_names, [list(r.values()) for r in records]))
         return
     shown = [r for r in records if all_rows or r["metric"] != "stage_seconds" or r["status"] != "ok"]
-    rows = [[r["model"], r["target"], r["stage"], r["metric"] if r["status"] == "ok" else "-", r["value"] if r["status"] == "ok" else None,
-             r["unit"], r["method"] if r["status"] == "ok" else "", r["tool"] + " " + r["tool_version"] if r["status"] == "ok" else "",
-             r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}"] for r in shown]
+    rows = []
+    for r in shown:
+        if r["status"] == "ok":
+            rows.append([r["model"], r["target"], r["stage"], r["metric"], r["value"], r["unit"], r["method"],
+                         f"{r['tool']} {r['tool_version']}", "ok"])
+        else:
+            rows.append([r["model"], r["target"], r["stage"], "-", None, "", "", "", f"{r['status']}: {r['reason']}"])
     click.echo(format_table(["model", "target", "stage", "metric", "value", "unit", "method", "tool", "status"], rows,
                             max_width=80))
 

@@ -20,7 +20,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ class StageResult:
     reason: str = ""
     artifact: Artifact | None = None
     figures: list[Figure] = field(default_factory=list)
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_s: float = 0.0
     cached: bool = False
     key: str = ""
@@ -242,7 +242,7 @@ class LocalExecutor:
         t0 = time.time()
         returncode, timed_out = self._spawn(job, spec, staging, log_file)
         base.duration_s = time.time() - t0
-        base.started_at = datetime.fromtimestamp(t0, timezone.utc)
+        base.started_at = datetime.fromtimestamp(t0, UTC)
         result = _read_json(staging / "result.json")
         log_text = log_file.read_text(errors="replace") if log_file.exists() else ""
         if result is None or returncode != 0:

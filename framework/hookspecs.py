@@ -11,14 +11,15 @@ keeps the registry and rejects duplicate names, naming both plugins.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
     from .components import Compiler, ModelSource, Quantizer, Runner, Target
-    from .records import JobResult
     from .plan import Job
+    from .records import JobResult
 
 hookspec = pluggy.HookspecMarker("zoo_bench")
 

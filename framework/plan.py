@@ -82,7 +82,8 @@ class Planner:
         self.target = target
         self.stages: dict[str, StageSpec] = {}
 
-    def _add(self, kind: str, component: str, inputs: tuple[str, ...], options: dict[str, Any], base_id: str) -> StageRef:
+    def _add(self, kind: str, component: str, inputs: tuple[str, ...], options: dict[str, Any],
+             base_id: str) -> StageRef:
         for ref in inputs:
             if ref not in self.stages:
                 raise ValueError(f"target {self.target.id}: stage input {ref!r} was not declared")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pluggy
 
@@ -68,7 +69,8 @@ def load_env_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadError], in
         infos[name] = PluginInfo(name, None, None)
 
 
-def load_entry_point_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadError], infos: dict[str, PluginInfo]) -> None:
+def load_entry_point_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadError],
+                             infos: dict[str, PluginInfo]) -> None:
     blocked = disabled_plugins()
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in blocked or pm.has_plugin(ep.name):
@@ -117,7 +119,7 @@ class Registry:
             plugin_name = impl.plugin_name
             info = self.plugins.setdefault(plugin_name, PluginInfo(plugin_name, None, None))
 
-            def register(obj: Any, _plugin: str = plugin_name) -> None:
+            def register(obj: Any, _plugin: str = plugin_name, info: PluginInfo = info) -> None:
                 if not isinstance(obj, base):
                     raise TypeError(f"{hook_name} registered {obj!r}, not a {base.__name__}")
                 name = obj.id if isinstance(obj, Target) else obj.name

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +45,12 @@ class ResultsStore:
 
     # --- writing ----------------------------------------------------------------------------
     def new_run(self, manifest: dict[str, Any]) -> str:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         run_id = f"{stamp}-{secrets.token_hex(2)}"
         run_dir = self.run_dir(run_id)
         (run_dir / "jobs").mkdir(parents=True)
         self.write_manifest(run_id, {**manifest, "run_id": run_id, "status": "running",
-                                     "started_at": datetime.now(timezone.utc).isoformat()})
+                                     "started_at": datetime.now(UTC).isoformat()})
         return run_id
 
     def run_dir(self, run_id: str) -> Path:

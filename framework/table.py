@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def fmt_value(value: Any) -> str:
@@ -22,11 +23,11 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_widt
     cells = [[c if len(c) <= max_width else c[: max_width - 3] + "..." for c in row] for row in cells]
     widths = [len(h) for h in headers]
     for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
     numeric = [all(_is_number(r[i]) for r in rows if r[i] not in (None, "")) and rows for i in range(len(headers))]
 
     def line(row: Sequence[str]) -> str:
-        parts = [c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        parts = [c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
         return "  ".join(parts).rstrip()
 
     out = [line(list(headers)), line(["-" * w for w in widths])]

@@ -8,7 +8,8 @@ only a mean. Both hand what they have to :func:`latency_figures`, which keeps th
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .components import Figure
 

@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .components import Component, ModelSource, Quantizer, Compiler, Runner, StageContext, StageOutput
+from .components import Compiler, Component, ModelSource, Quantizer, Runner, StageContext, StageOutput
 from .errors import ToolUnavailable, UsageError
 from .plan import STAGE_KINDS
 from .plugins import get_registry

@@ -26,7 +26,6 @@ pytest_plugins = _plugins_for_tests()
 def fake_registry():
     """A registry holding only the in-tree fake plugin (no entry points)."""
     import zb_fake_plugin
-
     from zoo_bench.plugins import load_registry
 
     return load_registry(extra_plugins=[("fake", zb_fake_plugin)], entry_points=False)

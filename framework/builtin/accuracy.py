@@ -1,1 +1,115 @@
-"""Float-vs-int8 accuracy on a class-per-folder data set."""
+"""Float-vs-int8 accuracy on a class-per-folder data set (the ``evaluate`` stage).
+
+The evaluator is registered as the runner ``accuracy``. A target plans
+``p.evaluate(float_ref, int8_ref, runner="litert"|"onnxruntime")``; the evaluator preprocesses
+the data set once (per the model's :class:`~zoo_bench.components.Preprocess`), lets the named
+runner's ``predict`` produce logits for both artifacts on the same images, and reports:
+
+- ``top1_float``, ``top5_float``, ``top1_int8``, ``top5_int8``: share of images whose label is
+  the top-1 / among the top-5 outputs, in percent;
+- ``int8_agreement``: share of images where the int8 and the float top-1 agree, in percent
+  (meaningful even for random weights, where top-1 against labels is not).
+
+Every figure carries ``n_images`` and ``dataset`` in ``extra`` (the harness turns them into
+columns) and the class-index rule of :func:`zoo_bench.builtin.data.class_indices`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from .. import hookimpl
+from ..components import Artifact, Figure, Runner, StageContext, StageOutput, Target
+from ..errors import ToolUnavailable, UsageError
+from .data import default_preprocess, list_images, load_batch
+
+#: Images preprocessed and predicted per chunk (bounds memory on large data sets).
+CHUNK = 64
+
+
+def topk_hits(logits: Any, labels: Any, k: int) -> Any:
+    """Boolean per image: the label is among the ``k`` largest outputs."""
+    import numpy as np
+
+    k = min(k, logits.shape[1])
+    top = np.argpartition(-logits, k - 1, axis=1)[:, :k]
+    return (top == labels[:, None]).any(axis=1)
+
+
+class AccuracyEvaluator(Runner):
+    """Top-1/top-5 of float and int8 models and their top-1 agreement on --dataset."""
+
+    name = "accuracy"
+    accepts = ("tflite", "onnx")
+    options = {
+        "dataset": "class-per-folder image folder (no data set: the stage is skipped)",
+        "max_images": "evaluate at most this many images (round-robin over classes; default all)",
+        "runner": "runner whose predict() produces the outputs (litert, onnxruntime, ...)",
+        "threads": "threads the runner may use (default 1)",
+    }
+
+    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
+        if importlib.util.find_spec("PIL") is None:
+            return "Pillow is not installed (pip install pillow)"
+        return None
+
+    def run(self, ctx: StageContext) -> StageOutput:
+        import numpy as np
+
+        dataset = ctx.options.get("dataset")
+        if not dataset:
+            raise ToolUnavailable("no --dataset given: accuracy not measured")
+        runner_name = ctx.options.get("runner")
+        if not runner_name or ctx.registry is None:
+            raise UsageError("the evaluate stage needs option runner=<name of a runner with predict()>")
+        runner = ctx.registry.component("run", str(runner_name))
+        if not isinstance(runner, Runner):
+            raise UsageError(f"{runner_name!r} is not a runner")
+        max_images = int(ctx.options["max_images"]) if ctx.options.get("max_images") else None
+        images, rule = list_images(dataset, max_images)
+        pre = ctx.model.preprocess or default_preprocess(ctx.model.resolution)
+        predict_options = {"threads": int(ctx.options.get("threads") or 1)}
+
+        artifacts = list(ctx.inputs.values())
+        logits: list[list[Any]] = [[] for _ in artifacts]
+        labels = []
+        for start in range(0, len(images), CHUNK):
+            batch, chunk_labels = load_batch(images[start:start + CHUNK], pre)
+            labels.append(chunk_labels)
+            for i, artifact in enumerate(artifacts):
+                logits[i].append(np.asarray(runner.predict(artifact, batch, predict_options), dtype=np.float32))
+        y = np.concatenate(labels)
+        outputs = [np.concatenate(chunks).reshape(len(y), -1) for chunks in logits]
+        ctx.log(f"evaluated {len(y)} images of {dataset} with {runner_name} ({len(artifacts)} models)")
+
+        version = next(iter(runner.tool_versions().values()), "")
+        extra = {"n_images": int(len(y)), "dataset": str(Path(dataset).resolve()), "label_rule": rule,
+                 "runner": str(runner_name)}
+        figures: list[Figure] = []
+
+        def fig(metric: str, value: float, **more: Any) -> None:
+            figures.append(Figure(metric, float(value), "%", "measured-host", str(runner_name), version,
+                                  extra={**extra, **more}))
+
+        top1 = {}
+        for artifact, out in zip(artifacts, outputs):
+            variant = _variant(artifact)
+            weights = artifact.meta.get("weights", ctx.model.weights)
+            fig(f"top1_{variant}", 100.0 * topk_hits(out, y, 1).mean(), weights=weights)
+            fig(f"top5_{variant}", 100.0 * topk_hits(out, y, 5).mean(), weights=weights)
+            top1.setdefault(variant, out.argmax(axis=1))
+        if "float" in top1 and "int8" in top1:
+            fig("int8_agreement", 100.0 * (top1["float"] == top1["int8"]).mean())
+        return StageOutput(figures=figures)
+
+
+def _variant(artifact: Artifact) -> str:
+    return "int8" if artifact.precision == "int8" else "float"
+
+
+@hookimpl
+def zoo_bench_register_runners(register):
+    """Register the ``accuracy`` evaluator."""
+    register(AccuracyEvaluator())

@@ -15,7 +15,8 @@ from tests.conftest import run_cli
     (["run", "--model", "fake_tiyn", "--target", "fake_a"], "unknown model 'fake_tiyn'; did you mean fake_tiny"),
     (["run", "--model", "fake_tiny", "--target", "fake_c"], "unknown target 'fake_c'; did you mean fake_b, fake_a"),
     (["run", "--model", "nothing_like_it*", "--target", "fake_a"], "unknown model 'nothing_like_it*'"),
-    (["run", "--model", "does/not/exist.tflite", "--target", "fake_a"], "model file 'does/not/exist.tflite' does not exist"),
+    (["run", "--model", "does/not/exist.tflite", "--target", "fake_a"],
+     "model file 'does/not/exist.tflite' does not exist"),
     (["results", "--run", "nope"], "no runs in"),
     (["run", "--model", "fake_tiny", "--target", "fake_a", "-s", "novalue"], "option 'novalue' is not KEY=VALUE"),
 ])

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from zoo_bench import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,17 +22,17 @@ def signature_text(name: str, fn) -> str:
 
 def documented_metrics() -> set[str]:
     text = (ROOT / "docs" / "metrics.md").read_text()
-    return set(re.findall(r"^\| `([a-z0-9_]+)` \|", text, flags=re.M))
+    return set(re.findall(r"^\| `([a-z0-9_]+)` \|", text, flags=re.MULTILINE))
 
 
 @pytest.mark.parametrize("name", sorted(HOOKS))
 def test_every_hook_is_documented_with_its_exact_signature(name):
-    headings = re.findall(r"^### (.+)$", (ROOT / "docs" / "plugins.md").read_text(), flags=re.M)
+    headings = re.findall(r"^### (.+)$", (ROOT / "docs" / "plugins.md").read_text(), flags=re.MULTILINE)
     assert signature_text(name, HOOKS[name]) in headings
 
 
 def test_docs_name_no_hook_that_does_not_exist():
-    headings = re.findall(r"^### (zoo_bench_\w+)", (ROOT / "docs" / "plugins.md").read_text(), flags=re.M)
+    headings = re.findall(r"^### (zoo_bench_\w+)", (ROOT / "docs" / "plugins.md").read_text(), flags=re.MULTILINE)
     assert set(headings) == set(HOOKS)
 
 

@@ -93,7 +93,8 @@ def test_missing_tool_skips_with_its_reason(tmp_path, zb_env):
     proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_b", "-o", str(out)], env=zb_env)
     assert proc.returncode == 0
     records = rows(out)
-    assert stage_status(records, "fake_tiny@fake_b", "compile:fake_missing_tool") == ("skipped", "fakec not found on PATH")
+    compile_status = stage_status(records, "fake_tiny@fake_b", "compile:fake_missing_tool")
+    assert compile_status == ("skipped", "fakec not found on PATH")
     assert stage_status(records, "fake_tiny@fake_b", "run:fake_numpy:int8") == (
         "skipped", "compile:fake_missing_tool skipped: fakec not found on PATH")
     assert "fakec not found on PATH" in proc.stdout

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from zoo_bench.builtin.host import HostCpuTarget, OnnxRuntimeRunner, LiteRtRunner, random_input
+from zoo_bench.builtin.host import HostCpuTarget, LiteRtRunner, OnnxRuntimeRunner, random_input
 from zoo_bench.components import Artifact, ModelSpec, StageContext
 from zoo_bench.errors import UsageError
 

@@ -6,10 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from zoo_bench import Target, hookimpl
 from zoo_bench.components import ModelSource
 from zoo_bench.plugins import load_registry
+
 from tests.conftest import run_cli
 
 

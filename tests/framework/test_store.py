@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import fields
 
 import pyarrow.parquet as pq
-
 from zoo_bench.records import COLUMNS, SCHEMA_VERSION, Record, schema, to_table
 from zoo_bench.store import ResultsStore
+
 from tests.conftest import run_cli
 
 

@@ -27,7 +27,8 @@ class ToySource(ModelSource):
         w = np.random.default_rng(0).normal(size=(48, 10)).astype(np.float32)
         path = ctx.workdir / "w.npy"
         np.save(path, w)
-        return StageOutput(Artifact(path, "npy"), [Figure("params", w.size, "count", "measured-host", "numpy", np.__version__)])
+        params = Figure("params", w.size, "count", "measured-host", "numpy", np.__version__)
+        return StageOutput(Artifact(path, "npy"), [params])
 
 
 class ToyRunner(Runner):

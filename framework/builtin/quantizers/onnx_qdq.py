@@ -1,0 +1,81 @@
+"""ONNX static int8 quantization (QDQ format) with ONNX Runtime's quantizer, after onnxsim.
+
+Per-channel int8 weights (default), activations uint8 (fast on x86 hosts: TOOLCHAIN.md
+measured int8 activations ~3x slower than fp32 there) or int8 where a target wants it.
+MinMax calibration over ``--dataset`` images or the random fallback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from typing import Any
+
+from ...components import Artifact, Quantizer, StageContext, StageOutput, Target
+from ...errors import ToolUnavailable
+from ..models.common import dist_version
+from .common import CALIBRATION_OPTIONS, calibration_data, choice, size_figure, truthy
+
+
+class OnnxQdqQuantizer(Quantizer):
+    """ONNX Runtime quantize_static, QDQ, per-channel (after onnxsim)."""
+
+    name = "onnx_qdq"
+    accepts = ("onnx",)
+    produces = "onnx"
+    options = {**CALIBRATION_OPTIONS, "activation_type": "uint8 or int8 (default uint8)"}
+
+    def tool_versions(self) -> dict[str, str]:
+        return {"onnxruntime": dist_version("onnxruntime"), "onnxsim": dist_version("onnxsim")}
+
+    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
+        for module, dist in (("onnxruntime", "onnxruntime"), ("onnxsim", "onnxsim"), ("onnx", "onnx")):
+            if importlib.util.find_spec(module) is None:
+                return f"{dist} is not installed (pip install 'zoo-bench[host]')"
+        return None
+
+    def quantize(self, ctx: StageContext) -> StageOutput:
+        import onnx
+        from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+        from ..models.timm_source import simplify_onnx
+
+        src = ctx.input
+        if src.format != "onnx":
+            raise ToolUnavailable(f"onnx_qdq takes onnx models, not {src.format}")
+        if src.precision != "float32":
+            raise ToolUnavailable(f"{src.path.name} is already quantized ({src.precision})")
+        act = choice(ctx.options, "activation_type", ("uint8", "int8"), "uint8")
+        per_channel = truthy(ctx.options.get("per_channel"), True)
+        batch, origin = calibration_data(ctx)
+        simplified = ctx.workdir / f"{ctx.model.name}_sim.onnx"
+        simplify_onnx(src.path, simplified)
+        input_name = _graph_input(onnx.load(str(simplified), load_external_data=False))
+
+        class Reader(CalibrationDataReader):
+            def __init__(self) -> None:
+                self._items = iter(batch)
+
+            def get_next(self) -> dict[str, Any] | None:
+                x = next(self._items, None)
+                return None if x is None else {input_name: x[None, ...]}
+
+        path = ctx.workdir / f"{ctx.model.name}_qdq_{act}.onnx"
+        t0 = time.perf_counter()
+        quantize_static(
+            str(simplified), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
+            activation_type=QuantType.QUInt8 if act == "uint8" else QuantType.QInt8, weight_type=QuantType.QInt8,
+        )
+        simplified.unlink()
+        version = dist_version("onnxruntime")
+        ctx.log(f"quantized in {time.perf_counter() - t0:.1f} s with onnxruntime {version}")
+        meta = {**src.meta, "quantizer": f"onnxruntime.quantization.quantize_static {version} (QDQ)",
+                "calibration": origin, "activation_type": act, "per_channel": per_channel}
+        extra = {"activation_type": act, "calibration": origin}
+        return StageOutput(Artifact(path, "onnx", precision="int8", meta=meta),
+                           [size_figure(path, "onnxruntime", version, extra)])
+
+
+def _graph_input(model: Any) -> str:
+    initializers = {i.name for i in model.graph.initializer}
+    return next(i.name for i in model.graph.input if i.name not in initializers)

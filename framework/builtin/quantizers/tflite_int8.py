@@ -1,0 +1,123 @@
+"""TFLite full-integer int8 post-training quantization with the TFLite converter.
+
+- Keras models: ``tf.lite.TFLiteConverter.from_keras_model`` with ``Optimize.DEFAULT``, a
+  representative data set and ``TFLITE_BUILTINS_INT8`` (per-channel weights by default).
+- torch models: litert-torch converts the module to a float .tflite, then the TFLite
+  converter's own calibrator (``tensorflow.lite.python.optimize.calibrator``, the post-training
+  quantizer behind ``TFLiteConverter``) calibrates and quantizes it to full integer.
+- float .tflite files (local models): the same calibrator.
+
+Input type uint8 or int8, output type float32, uint8 or int8 (ST cards: uint8 in / float out;
+NXP's recipe: int8 in / int8 out). Calibration data: ``--dataset`` images or the random
+fallback of :func:`zoo_bench.builtin.data.calibration_batch`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+from typing import Any
+
+from ...components import Artifact, Quantizer, StageContext, StageOutput, Target
+from ...errors import ToolUnavailable
+from ..models.common import dist_version, tensorflow_version
+from .common import CALIBRATION_OPTIONS, calibration_data, choice, size_figure, truthy
+
+INPUT_TYPES = ("uint8", "int8")
+OUTPUT_TYPES = ("float32", "uint8", "int8")
+
+
+def _import_torch_first() -> None:
+    """Load torch before tensorflow when both are needed: the reverse order segfaults in
+    triton's extension (torch 2.14 + tensorflow 2.21, measured here)."""
+    if importlib.util.find_spec("torch") is not None:
+        import torch  # noqa: F401
+
+
+class TfliteInt8Quantizer(Quantizer):
+    """TFLite converter full-integer int8 (per-channel; keras, torch or float tflite in)."""
+
+    name = "tflite_int8"
+    accepts = ("keras", "torch", "tflite")
+    produces = "tflite"
+    options = {
+        **CALIBRATION_OPTIONS,
+        "input_type": "uint8 or int8 (default int8)",
+        "output_type": "float32, uint8 or int8 (default int8)",
+    }
+
+    def tool_versions(self) -> dict[str, str]:
+        return {"tensorflow": tensorflow_version(), "litert-torch": dist_version("litert-torch")}
+
+    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
+        if importlib.util.find_spec("tensorflow") is None:
+            return "tensorflow is not installed (pip install 'zoo-bench[host]')"
+        return None
+
+    def quantize(self, ctx: StageContext) -> StageOutput:
+        src = ctx.input
+        in_type = choice(ctx.options, "input_type", INPUT_TYPES, "int8")
+        out_type = choice(ctx.options, "output_type", OUTPUT_TYPES, "int8")
+        per_channel = truthy(ctx.options.get("per_channel"), True)
+        if src.format not in self.accepts:
+            raise ToolUnavailable(f"tflite_int8 takes keras, torch or float tflite models, not {src.format} "
+                                  "(no ONNX -> TFLite converter works with this Python/TensorFlow; see docs/models.md)")
+        if src.format == "tflite" and src.precision != "float32":
+            raise ToolUnavailable(f"{src.path.name} is already quantized ({src.precision})")
+        if src.format == "torch" and importlib.util.find_spec("litert_torch") is None:
+            raise ToolUnavailable("torch -> TFLite int8 needs litert-torch (pip install litert-torch)")
+        _import_torch_first()
+        batch, origin = calibration_data(ctx)
+        t0 = time.perf_counter()
+        if src.format == "keras":
+            data = self._from_keras(src.path, batch, in_type, out_type, per_channel)
+            converter = f"tf.lite.TFLiteConverter {tensorflow_version()}"
+        else:
+            float_tflite = self._float_tflite(ctx) if src.format == "torch" else src.path.read_bytes()
+            data = self._calibrate(float_tflite, batch, in_type, out_type, per_channel)
+            converter = f"TFLite calibrator {tensorflow_version()}" + (
+                f" after litert-torch {dist_version('litert-torch')}" if src.format == "torch" else "")
+        ctx.log(f"quantized in {time.perf_counter() - t0:.1f} s with {converter}")
+        path = ctx.workdir / f"{ctx.model.name}_int8_{in_type}_{out_type}.tflite"
+        path.write_bytes(data)
+        meta = {**src.meta, "quantizer": converter, "calibration": origin, "input_type": in_type,
+                "output_type": out_type, "per_channel": per_channel}
+        extra = {"input_type": in_type, "output_type": out_type, "calibration": origin}
+        return StageOutput(Artifact(path, "tflite", precision="int8", meta=meta),
+                           [size_figure(path, "tflite-converter", tensorflow_version(), extra)])
+
+    @staticmethod
+    def _from_keras(path: Path, batch: Any, in_type: str, out_type: str, per_channel: bool) -> bytes:
+        import keras
+        import tensorflow as tf
+
+        net = keras.models.load_model(path, compile=False)
+        converter = tf.lite.TFLiteConverter.from_keras_model(net)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([x[None, ...]] for x in batch)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = getattr(tf, in_type)
+        converter.inference_output_type = getattr(tf, out_type)
+        converter._experimental_disable_per_channel = not per_channel  # the converter's own switch
+        return converter.convert()
+
+    @staticmethod
+    def _float_tflite(ctx: StageContext) -> bytes:
+        from ..models.timm_source import TimmSource, export_tflite
+
+        net = TimmSource().load_native(ctx.input, ctx.model)
+        path = export_tflite(net, ctx.model, ctx.workdir)
+        data = path.read_bytes()
+        path.unlink()
+        return data
+
+    @staticmethod
+    def _calibrate(model: bytes, batch: Any, in_type: str, out_type: str, per_channel: bool) -> bytes:
+        import tensorflow as tf
+        from tensorflow.lite.python.optimize import calibrator
+
+        quantizer = calibrator.Calibrator(model)
+        return quantizer.calibrate_and_quantize(
+            lambda: ([x[None, ...]] for x in batch), getattr(tf, in_type), getattr(tf, out_type),
+            allow_float=False, disable_per_channel=not per_channel)

@@ -1,0 +1,200 @@
+"""The ``imx_board`` runner: times a .tflite model on a real i.MX board over SSH.
+
+Per stage it takes a board of the target from the inventory (:mod:`zoo_bench.board.inventory`),
+makes a fresh directory on it, pushes the model (and, in Python mode, the benchmark script),
+runs the benchmark under a time limit, parses its output and removes the directory, whatever
+happened. Two ways to benchmark, chosen by the board's ``runtime``:
+
+- ``benchmark_model``: TFLite's C++ tool that NXP's BSP ships (``--external_delegate_path`` for
+  the NPU): init time, first inference, warm-up mean, mean and, on newer builds, median;
+- ``python``: :mod:`zoo_bench.board.litert_bench` with the board's ``tflite_runtime``: every run's
+  latency, hence percentiles.
+
+The NPU is reached through an external delegate named by the stage option ``delegate``
+(``ethosu`` on the i.MX 93, ``vx`` on the i.MX 8M Plus; ``none`` runs on the Cortex-A cores).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from zoo_bench import Figure, Runner, StageContext, StageOutput, Target, UsageError
+from zoo_bench.board import litert_bench
+from zoo_bench.board.inventory import Board, no_board_reason, select_board
+from zoo_bench.board.ssh import RemoteCommandError, SshConnectionError, SshError, SshTimeout, SshTransport
+from zoo_bench.board.tflite_report import BenchmarkModelReport, parse_benchmark_model, parse_python_report
+from zoo_bench.timing import latency_figures
+
+#: Where NXP's BSP installs the delegates (i.MX Machine Learning User's Guide); boards.toml may
+#: name other paths in its ``delegates`` table.
+DEFAULT_DELEGATES = {
+    "ethosu": "/usr/lib/libethosu_delegate.so",
+    "vx": "/usr/lib/libvx_delegate.so",
+}
+BOARD_OPTIONS = {
+    "boards": "boards.toml to read (default ./boards.toml or $ZOO_BENCH_BOARDS)",
+    "board": "board id(s) of boards.toml to use, comma separated (default: the first of the target)",
+    "threads": "CPU threads of the runtime (set per stage by the plan)",
+    "runs": "timed inferences (default 50)",
+    "warmup": "untimed inferences before timing (default 5)",
+    "delegate": "NPU delegate to load: ethosu, vx or none (set by the plan)",
+    "board_timeout": "seconds the benchmark may take on the board (default 600)",
+}
+_TFLITE_VERSION_IN_PATH = re.compile(r"tensorflow-lite-(\d+\.\d+(?:\.\d+)?)")
+SETUP_TIMEOUT_S = 120.0
+
+
+class ImxBoardRunner(Runner):
+    """Runs .tflite models on i.MX boards over SSH (benchmark_model or the board's Python runtime)."""
+
+    name = "imx_board"
+    accepts = ("tflite", "vela-tflite")
+    options = BOARD_OPTIONS
+
+    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
+        return no_board_reason(options, target.id if target else "?")
+
+    def run(self, ctx: StageContext) -> StageOutput:
+        board = select_board(ctx.options, ctx.target.id)
+        artifact = ctx.input
+        delegate = str(ctx.options.get("delegate") or "none")
+        if artifact.format == "vela-tflite" and delegate == "none":
+            raise UsageError("a Vela-compiled model runs only through the Ethos-U delegate (delegate=ethosu)")
+        delegate_path = None
+        if delegate != "none":
+            delegate_path = board.delegate_path(delegate, DEFAULT_DELEGATES.get(delegate))
+            if delegate_path is None:
+                raise UsageError(f"board {board.id}: no library for delegate {delegate!r} (boards.toml delegates)")
+        threads = int(ctx.options.get("threads") or 1)
+        runs = int(ctx.options.get("runs") or 50)
+        warmup = int(ctx.options.get("warmup") or 5)
+        limit = float(ctx.options.get("board_timeout") or 600)
+        runtime = board.resolved_runtime()
+        ctx.log(f"board {board.id} ({ctx.target.id}, BSP {board.bsp or 'unknown'}): {runtime}, "
+                f"{threads} thread(s), delegate {delegate}, {warmup} warm-up + {runs} runs")
+        ssh = board.transport()
+        remote_dir: str | None = None
+        try:
+            remote_dir = ssh.make_temp_dir(board.workdir, SETUP_TIMEOUT_S)
+            model = f"{remote_dir}/{artifact.path.name}"
+            ssh.put(artifact.path, model, SETUP_TIMEOUT_S)
+            if runtime == "benchmark_model":
+                figures = self._benchmark_model(ssh, board, model, threads, runs, warmup, delegate_path, limit)
+            else:
+                figures = self._python(ssh, board, remote_dir, model, threads, runs, warmup, delegate_path, limit)
+        except SshTimeout as exc:
+            raise BoardTimeout(f"board {board.id}: {exc}") from None
+        except SshConnectionError as exc:
+            raise BoardConnectionLost(f"board {board.id}: {exc}") from None
+        except RemoteCommandError as exc:
+            raise BoardCommandFailed(f"board {board.id}: {exc}") from None
+        except SshError as exc:
+            raise BoardCommandFailed(f"board {board.id}: {exc}") from None
+        finally:
+            if remote_dir is not None:
+                self._cleanup(ctx, ssh, remote_dir)
+        for line in ssh.log:
+            ctx.log(line)
+        common = {**board.public_facts(), "threads": threads, "delegate": delegate, "warmup": warmup}
+        if delegate_path:
+            common["delegate_library"] = delegate_path
+        for fig in figures:
+            fig.extra = {**common, **fig.extra}
+        return StageOutput(figures=figures)
+
+    @staticmethod
+    def _cleanup(ctx: StageContext, ssh: SshTransport, remote_dir: str) -> None:
+        try:
+            ssh.remove_dir(remote_dir, SETUP_TIMEOUT_S / 4)
+        except (SshError, ValueError) as exc:  # the board may be gone; the result stands
+            ctx.log(f"could not remove {remote_dir} from the board: {exc}")
+
+    # --- the two benchmarks ------------------------------------------------------------------
+    def _python(self, ssh: SshTransport, board: Board, remote_dir: str, model: str, threads: int, runs: int,
+                warmup: int, delegate_path: str | None, limit: float) -> list[Figure]:
+        script = f"{remote_dir}/litert_bench.py"
+        ssh.put(Path(litert_bench.__file__), script, SETUP_TIMEOUT_S)
+        argv = [board.python, script, "--model", model, "--threads", str(threads), "--runs", str(runs),
+                "--warmup", str(warmup)]
+        if delegate_path:
+            argv += ["--delegate", delegate_path]
+        result = ssh.run(argv, limit)
+        try:
+            report = parse_python_report(result.stdout)
+        except ValueError as exc:
+            raise BoardCommandFailed(f"board {board.id}: {exc}; output: {result.stdout[-300:]!r}") from None
+        tool = f"python {report.get('runtime', '?')}"
+        version = str(report.get("runtime_version", "unknown"))
+        extra = {"runs": len(report["samples_ms"]), "python": report.get("python"), "machine": report.get("machine")}
+        figures = latency_figures([float(s) for s in report["samples_ms"]], "measured-board", tool, version, extra)
+        for metric, key in (("init_ms", "init_ms"), ("first_inference_ms", "first_inference_ms")):
+            if isinstance(report.get(key), (int, float)):
+                figures.append(Figure(metric, float(report[key]), "ms", "measured-board", tool, version, extra=extra))
+        warm = report.get("warmup_ms") or []
+        if warm:
+            figures.append(Figure("warmup_mean_ms", sum(warm) / len(warm), "ms", "measured-board", tool, version,
+                                  samples=[float(w) for w in warm], extra=extra))
+        return figures
+
+    def _benchmark_model(self, ssh: SshTransport, board: Board, model: str, threads: int, runs: int, warmup: int,
+                         delegate_path: str | None, limit: float) -> list[Figure]:
+        tool_path = board.benchmark_model or "benchmark_model"
+        argv = [tool_path, f"--graph={model}", f"--num_threads={threads}", f"--num_runs={runs}",
+                f"--warmup_runs={warmup}"]
+        if delegate_path:
+            argv.append(f"--external_delegate_path={delegate_path}")
+        result = ssh.run(argv, limit)
+        try:
+            report = parse_benchmark_model(result.stdout + "\n" + result.stderr)
+        except ValueError as exc:
+            raise BoardCommandFailed(f"board {board.id}: {exc}") from None
+        match = _TFLITE_VERSION_IN_PATH.search(tool_path)
+        return benchmark_model_figures(report, match.group(1) if match else "unknown")
+
+
+def benchmark_model_figures(report: BenchmarkModelReport, version: str) -> list[Figure]:
+    """Result rows from a ``benchmark_model`` report: what it printed, nothing derived but the
+    rate (1000 / mean) and unit changes (us -> ms)."""
+    extra: dict[str, Any] = {}
+    timed = report.timed
+    if timed is not None:
+        extra["runs"] = timed.count
+        for key in ("min_us", "max_us", "std_us", "p5_us", "p95_us"):
+            value = getattr(timed, key)
+            if value is not None:
+                extra[key.replace("_us", "_ms")] = value / 1000.0
+    if report.delegation is not None:
+        extra.update(delegation=report.delegation, delegate_kernels=report.delegate_kernels)
+    for key in ("model_size_mb", "memory_init_mb", "memory_overall_mb", "peak_memory_mb"):
+        if getattr(report, key) is not None:
+            extra[key] = getattr(report, key)
+
+    def fig(metric: str, value: float, unit: str) -> Figure:
+        return Figure(metric, value, unit, "measured-board", "benchmark_model", version, extra=dict(extra))
+
+    mean_ms = report.inference_avg_us / 1000.0
+    figures = [fig("latency_mean_ms", mean_ms, "ms")]
+    if mean_ms > 0:
+        figures.append(fig("inferences_per_s", 1000.0 / mean_ms, "1/s"))
+    if timed is not None and timed.median_us is not None:
+        figures.append(fig("latency_p50_ms", timed.median_us / 1000.0, "ms"))
+    figures += [
+        fig("init_ms", report.init_us / 1000.0, "ms"),
+        fig("first_inference_ms", report.first_inference_us / 1000.0, "ms"),
+        fig("warmup_mean_ms", report.warmup_avg_us / 1000.0, "ms"),
+    ]
+    return figures
+
+
+class BoardConnectionLost(RuntimeError):
+    """The board could not be reached, or the connection dropped, on every attempt."""
+
+
+class BoardTimeout(RuntimeError):
+    """A command on the board ran past its time limit."""
+
+
+class BoardCommandFailed(RuntimeError):
+    """The benchmark ran on the board and failed (its own error is in the message)."""

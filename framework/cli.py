@@ -87,10 +87,11 @@ def cli() -> None:
 @click.option("--rerun", multiple=True,
               type=click.Choice(["source", "export", "quantize", "compile", "run", "evaluate"]),
               help="Redo these stage kinds even when cached (e.g. --rerun run to re-measure).")
+@click.option("--dry-run", is_flag=True, help="Print each job's stages and exit without running anything.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, boards, extra, timeout,
-        cache_dir, rerun, as_json, quiet) -> None:
+        cache_dir, rerun, dry_run, as_json, quiet) -> None:
     """Run models x targets and store one row per figure.
 
     \b
@@ -116,6 +117,9 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
                        ("boards", boards)):
         if value is not None:
             options[key] = str(value.resolve()) if isinstance(value, Path) else value
+    if dry_run:
+        click.echo(plan_text(jobs_list, as_json))
+        return
     store = ResultsStore(output)
     run_id = store.new_run({
         "argv": sys.argv, "models": [m.name for m in chosen_models], "targets": [t.id for t in chosen_targets],
@@ -153,6 +157,22 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     sys.exit(1 if counts["failed"] else 0)
 
 
+def plan_text(jobs, as_json: bool) -> str:
+    if as_json:
+        return json.dumps([{"job": j.id, "skip_reason": j.skip_reason,
+                            "stages": [{"id": s.id, "kind": s.kind, "component": s.component, "inputs": list(s.inputs),
+                                        "options": s.options_dict(), "variant": s.variant} for s in j.stages]}
+                           for j in jobs], indent=2, default=str)
+    lines = []
+    for job in jobs:
+        lines.append(f"{job.id}" + (f"  (skipped: {job.skip_reason})" if job.skip_reason else ""))
+        for s in job.stages:
+            opts = " ".join(f"{k}={v}" for k, v in s.options_dict().items())
+            after = f"  <- {', '.join(s.inputs)}" if s.inputs else ""
+            lines.append(f"  {s.id:<28} {s.component:<20} {opts}{after}")
+    return "\n".join(lines)
+
+
 def summary_table(results) -> str:
     headers = ["model", "target", "variant", "p50 ms", "p90 ms", "size KiB", "method", "status"]
     rows = []
@@ -180,6 +200,34 @@ def summary_table(results) -> str:
         lines.append("")
         lines += [f"{job}  {rec.stage}: {rec.status}: {rec.reason}" for job, rec in problems]
     return "\n".join(lines)
+
+
+@cli.group()
+def cache() -> None:
+    """Inspect or empty the artifact cache."""
+
+
+@cache.command(name="info")
+@click.option("--cache-dir", type=click.Path(path_type=Path))
+def cache_info(cache_dir: Path | None) -> None:
+    """Where the cache is and how big it is."""
+    from .cache import ArtifactCache, default_cache_dir
+
+    store = ArtifactCache(cache_dir or default_cache_dir())
+    entries = [p for p in store.root.glob("??/*") if p.is_dir()]
+    click.echo(f"{store.root}: {len(entries)} stage outputs, {store.size_bytes() / 2**20:.1f} MiB")
+
+
+@cache.command(name="clear")
+@click.option("--cache-dir", type=click.Path(path_type=Path))
+@click.confirmation_option(prompt="Delete every cached artifact?")
+def cache_clear(cache_dir: Path | None) -> None:
+    """Delete every cached stage output (results are not touched)."""
+    from .cache import ArtifactCache, default_cache_dir
+
+    store = ArtifactCache(cache_dir or default_cache_dir())
+    store.clear()
+    click.echo(f"emptied {store.root}")
 
 
 @cli.group(name="list")

@@ -130,9 +130,13 @@ class ResultsStore:
         con = duckdb.connect()
         con.execute(f"CREATE VIEW results AS SELECT * FROM read_parquet({files!r}, union_by_name=true)")
         try:
-            result = con.execute(sql)
-            # duckdb 2 renamed fetch_arrow_table to to_arrow_table
-            fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+            relation = con.sql(sql)
+            if relation is None:  # a statement that returns no rows
+                import pyarrow as pa
+
+                return pa.table({})
+            # duckdb 2 names it to_arrow_table; duckdb 1 calls it arrow
+            fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
             return fetch()
         except duckdb.Error as exc:
             raise UsageError(f"SQL error: {str(exc).splitlines()[0]}") from None

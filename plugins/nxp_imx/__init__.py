@@ -1,1 +1,39 @@
-"""NXP i.MX plugin (i.MX 93 Ethos-U65 through Vela, i.MX 8M Plus): being built."""
+"""NXP i.MX plugin: targets ``imx93`` (Ethos-U65 through Vela) and ``imx8mp`` (VIP8000 through
+the VX delegate), the ``vela`` compiler and the ``imx_board`` runner (real boards over SSH).
+
+Importing it is cheap (no Vela, no TensorFlow): the CLI imports every plugin to list them.
+docs/nxp_imx.md describes what it records; docs/boards.md how to declare boards.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zoo_bench import hookimpl
+from zoo_bench.board.inventory import boards_file
+
+from .board_runner import ImxBoardRunner
+from .targets import imx_targets
+from .vela import VelaCompiler
+
+
+def _board_defaults() -> tuple[tuple[str, object], ...]:
+    """The boards file, resolved now, as a default run option: its path (and, through the
+    harness's fingerprint of option paths, its content) enters the board stages' cache keys."""
+    return (("boards", str(Path(boards_file()).resolve())),)
+
+
+@hookimpl
+def zoo_bench_register_compilers(register):
+    register(VelaCompiler())
+
+
+@hookimpl
+def zoo_bench_register_runners(register):
+    register(ImxBoardRunner())
+
+
+@hookimpl
+def zoo_bench_register_targets(register):
+    for target in imx_targets(_board_defaults()):
+        register(target)

@@ -80,3 +80,22 @@ def test_cli_process_never_imports_tensorflow_or_torch(zb_env):
             "print('HEAVY', heavy)")
     proc = subprocess.run([sys.executable, "-c", code], env=zb_env, capture_output=True, text=True, timeout=120)
     assert "HEAVY []" in proc.stdout, proc.stdout[-500:] + proc.stderr[-500:]
+
+
+def test_dry_run_prints_the_stage_graph_and_runs_nothing(tmp_path, zb_env):
+    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_b", "-o", str(tmp_path / "o"), "--dry-run", "--json"],
+                   env=zb_env)
+    assert proc.returncode == 0
+    (job,) = json.loads(proc.stdout)
+    assert [s["id"] for s in job["stages"]] == ["source", "quantize:fake_int8", "compile:fake_missing_tool",
+                                                "run:fake_numpy:float32", "run:fake_numpy:int8"]
+    assert job["stages"][-1]["inputs"] == ["compile:fake_missing_tool"] and job["stages"][-1]["variant"] == "int8"
+    assert not (tmp_path / "o").exists()
+
+
+def test_cache_info_and_clear(tmp_path, zb_env):
+    assert run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path / "o"), "-q"], env=zb_env).returncode == 0
+    info = run_cli(["cache", "info"], env=zb_env)
+    assert info.returncode == 0 and " 4 stage outputs" in info.stdout
+    assert run_cli(["cache", "clear", "--yes"], env=zb_env).returncode == 0
+    assert " 0 stage outputs" in run_cli(["cache", "info"], env=zb_env).stdout

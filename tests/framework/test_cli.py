@@ -94,7 +94,8 @@ def test_dry_run_prints_the_stage_graph_and_runs_nothing(tmp_path, zb_env):
 
 
 def test_cache_info_and_clear(tmp_path, zb_env):
-    assert run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path / "o"), "-q"], env=zb_env).returncode == 0
+    ran = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path / "o"), "-q"], env=zb_env)
+    assert ran.returncode == 0
     info = run_cli(["cache", "info"], env=zb_env)
     assert info.returncode == 0 and " 4 stage outputs" in info.stdout
     assert run_cli(["cache", "clear", "--yes"], env=zb_env).returncode == 0

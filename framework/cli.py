@@ -338,6 +338,80 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
                             max_width=80))
 
 
+@cli.command()
+@click.argument("base_run", required=False)
+@click.argument("new_run", required=False)
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
+              show_default=True, help="Results store directory.")
+@click.option("--threshold", default=10.0, show_default=True, type=click.FloatRange(0), help="Percent change that counts.")
+@click.option("--all", "show_all", is_flag=True, help="Also list unchanged figures.")
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when a figure regressed or a stage broke (for CI).")
+@click.option("--json", "as_json", is_flag=True)
+def compare(base_run, new_run, output, threshold, show_all, fail_on_regression, as_json) -> None:
+    """Compare two runs (default: the last two): regressions, improvements, broken stages.
+
+    \b
+    Example, in a nightly CI job:
+      zoo-bench compare --fail-on-regression --threshold 15
+    """
+    from .reports.compare import compare_rows, is_failure
+    from .store import ResultsStore
+
+    store = ResultsStore(output)
+    ids = store.run_ids()
+    if base_run is None and new_run is None:
+        if len(ids) < 2:
+            raise UsageError(f"need two runs in {output} to compare (found {len(ids)})")
+        base_id, new_id = ids[-2], ids[-1]
+    else:
+        base_id = store.resolve_run(base_run)
+        new_id = store.resolve_run(new_run or "latest")
+    changes = compare_rows(store.read(base_id).to_pylist(), store.read(new_id).to_pylist(), threshold)
+    shown = changes if show_all else [c for c in changes if c.verdict != "same"]
+    if as_json:
+        click.echo(json.dumps({"base": base_id, "new": new_id, "threshold_pct": threshold, "changes": [
+            {"model": c.key[0], "target": c.key[1], "stage": c.key[2], "metric": c.key[3], "variant": c.key[4],
+             "base": c.base, "new": c.new, "delta_pct": c.delta_pct, "verdict": c.verdict,
+             "base_status": c.base_status, "new_status": c.new_status, "method": c.method} for c in shown]},
+            indent=2))
+    else:
+        click.echo(f"base {base_id} -> new {new_id} (threshold {threshold:g}%)")
+        rows = [[*c.key[:4], c.key[4], c.base, c.new,
+                 None if c.delta_pct is None else round(c.delta_pct, 1), c.method, c.verdict] for c in shown]
+        click.echo(format_table(["model", "target", "stage", "metric", "variant", "base", "new", "delta %",
+                                 "method", "verdict"], rows))
+        counts = {v: sum(c.verdict == v for c in changes) for v in ("regression", "broken", "improvement", "fixed")}
+        click.echo(", ".join(f"{n} {v}" for v, n in counts.items()))
+    if fail_on_regression and any(is_failure(c) for c in changes):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
+              show_default=True, help="Results store directory.")
+@click.option("--run", "run_id", help="Run id or prefix (default: the latest run).")
+@click.option("--model", "-m", "models", multiple=True, help="Only these models (default: every model of the run).")
+@click.option("--cards-dir", type=click.Path(path_type=Path), default=Path("model_cards"), show_default=True)
+def card(output: Path, run_id: str | None, models: tuple[str, ...], cards_dir: Path) -> None:
+    """Write model-card markdown (memory, inference time, accuracy per target) from a run."""
+    from .plan import split_patterns
+    from .reports.cards import render_card
+    from .store import ResultsStore, safe_name
+
+    store = ResultsStore(output)
+    rid = store.resolve_run(run_id)
+    rows = store.read(rid).to_pylist()
+    wanted = set(split_patterns(models)) if models else {r["model"] for r in rows}
+    unknown = wanted - {r["model"] for r in rows}
+    if unknown:
+        raise UsageError(f"run {rid} has no rows for {', '.join(sorted(unknown))}")
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    for model in sorted(wanted):
+        path = cards_dir / f"{safe_name(model)}.md"
+        path.write_text(render_card(model, [r for r in rows if r["model"] == model], rid))
+        click.echo(str(path))
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="zoo-bench", standalone_mode=False)

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from zoo_bench import ToolUnavailable, UsageError
 from zoo_bench.board.inventory import BOARDS_ENV, boards_file, load_boards, no_board_reason, select_board
 

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from zoo_bench.board.ssh import RemoteCommandError, SshConnectionError, SshTimeout, SshTransport
 
 

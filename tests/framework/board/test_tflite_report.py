@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from zoo_bench.board.tflite_report import REPORT_PREFIX, parse_benchmark_model, parse_python_report, parse_stat_line
 
 NPU_LOG = """\

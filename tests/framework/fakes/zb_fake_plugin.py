@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import numpy as np
-
 from zoo_bench import (
-    Artifact, Compiler, Figure, ModelSource, ModelSpec, Quantizer, Runner, StageOutput, Target,
-    ToolUnavailable, hookimpl,
+    Artifact,
+    Compiler,
+    Figure,
+    ModelSource,
+    ModelSpec,
+    Quantizer,
+    Runner,
+    StageOutput,
+    Target,
+    hookimpl,
 )
 from zoo_bench.timing import latency_figures, time_calls
 

@@ -343,7 +343,8 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
 @click.argument("new_run", required=False)
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
               show_default=True, help="Results store directory.")
-@click.option("--threshold", default=10.0, show_default=True, type=click.FloatRange(0), help="Percent change that counts.")
+@click.option("--threshold", default=10.0, show_default=True, type=click.FloatRange(0),
+              help="Percent change that counts.")
 @click.option("--all", "show_all", is_flag=True, help="Also list unchanged figures.")
 @click.option("--fail-on-regression", is_flag=True, help="Exit 1 when a figure regressed or a stage broke (for CI).")
 @click.option("--json", "as_json", is_flag=True)

@@ -155,3 +155,12 @@ def test_kill_9_mid_run_loses_nothing_and_the_rerun_resumes_from_cache(tmp_path,
     assert again.returncode == 0, again.stderr
     log = calls(zb_env)
     assert log.count("build fake_other") == 1 and log.count("quantize fake_other") == 1
+
+
+def test_parallel_jobs_share_a_stage_without_doing_it_twice(tmp_path, zb_env):
+    out = tmp_path / "out"
+    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a,fake_b", "-o", str(out), "--jobs", "2"], env=zb_env)
+    assert proc.returncode == 0, proc.stderr
+    assert calls(zb_env).count("build fake_tiny") == 1
+    sources = [r for r in rows(out) if r["stage"] == "source" and r["metric"] == "stage_seconds"]
+    assert sorted(r["cached"] for r in sources) == [False, True]

@@ -77,6 +77,7 @@ class Board:
             host_key_checking=self.host_key_checking, known_hosts=self.known_hosts,
             ssh_config=self.ssh_config, connect_timeout_s=self.connect_timeout_s,
             retries=self.retries if retries is None else retries, extra_options=self.ssh_options,
+            label=f"board {self.id}",
         )
 
     def public_facts(self) -> dict[str, Any]:
@@ -179,7 +180,7 @@ def no_board_reason(options: Mapping[str, Any] | None, target_id: str) -> str | 
     path = boards_file(options)
     if not path.is_file():
         return (f"no board for target {target_id}: boards file {path} not found "
-                f"(set the option boards=PATH or ${BOARDS_ENV}; see docs/boards.md)")
+                f"(give --boards PATH or set ${BOARDS_ENV}; see docs/boards.md)")
     try:
         boards = load_boards(path)
     except UsageError:

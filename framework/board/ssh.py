@@ -94,6 +94,8 @@ class SshTransport:
     retry_delay_s: float = 1.0
     extra_options: tuple[str, ...] = ()
     ssh_binary: str = "ssh"
+    #: Name used in messages instead of user@host:port (a board id), so results hold no address.
+    label: str | None = None
     log: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -148,9 +150,15 @@ class SshTransport:
         return shlex.join(["sh", "-c", '"$@"; exit $?', "sh", *argv])
 
     def destination(self) -> str:
-        """``user@host:port`` for messages (never the key)."""
+        """The label, else ``user@host:port``, for messages (never the key)."""
+        if self.label:
+            return self.label
         who = f"{self.user}@" if self.user else ""
         return f"{who}{self.host}:{self.port}"
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the host's address replaced by the label (ssh's own errors name it)."""
+        return text.replace(self.host, self.label) if self.label else text
 
     # --- running ---------------------------------------------------------------------------
     def run(self, argv: Sequence[str], timeout_s: float, *, stdin: Path | None = None,
@@ -173,9 +181,9 @@ class SshTransport:
                 if check and returncode != 0:
                     raise RemoteCommandError(
                         f"`{shlex.join(argv)}` exited with status {returncode} on {self.destination()}: "
-                        f"{tail(err or out) or 'no output'}", returncode, out, err)
+                        f"{self.scrub(tail(err or out)) or 'no output'}", returncode, out, err)
                 return result
-            last_error = tail(err, lines=3) or "ssh exited with status 255"
+            last_error = self.scrub(tail(err, lines=3)) or "ssh exited with status 255"
             self.log.append(f"attempt {attempt}/{attempts} of `{argv[0]}` lost the connection: {last_error}")
             if attempt < attempts:
                 time.sleep(self.retry_delay_s * attempt)

@@ -94,7 +94,7 @@ class AccuracyEvaluator(Runner):
                                   extra={**extra, **more}))
 
         top1 = {}
-        for artifact, out in zip(artifacts, outputs):
+        for artifact, out in zip(artifacts, outputs, strict=True):
             variant = _variant(artifact)
             weights = artifact.meta.get("weights", ctx.model.weights)
             fig(f"top1_{variant}", 100.0 * topk_hits(out, y, 1).mean(), weights=weights)

@@ -23,7 +23,7 @@ from typing import Any
 from zoo_bench import Figure, Runner, StageContext, StageOutput, Target, UsageError
 from zoo_bench.board import litert_bench
 from zoo_bench.board.inventory import Board, no_board_reason, select_board
-from zoo_bench.board.ssh import RemoteCommandError, SshConnectionError, SshError, SshTimeout, SshTransport
+from zoo_bench.board.ssh import SshConnectionError, SshError, SshTimeout, SshTransport
 from zoo_bench.board.tflite_report import BenchmarkModelReport, parse_benchmark_model, parse_python_report
 from zoo_bench.timing import latency_figures
 
@@ -85,13 +85,11 @@ class ImxBoardRunner(Runner):
             else:
                 figures = self._python(ssh, board, remote_dir, model, threads, runs, warmup, delegate_path, limit)
         except SshTimeout as exc:
-            raise BoardTimeout(f"board {board.id}: {exc}") from None
+            raise BoardTimeout(str(exc)) from None
         except SshConnectionError as exc:
-            raise BoardConnectionLost(f"board {board.id}: {exc}") from None
-        except RemoteCommandError as exc:
-            raise BoardCommandFailed(f"board {board.id}: {exc}") from None
-        except SshError as exc:
-            raise BoardCommandFailed(f"board {board.id}: {exc}") from None
+            raise BoardConnectionLost(str(exc)) from None
+        except SshError as exc:  # RemoteCommandError and the rest: the board's own error is in the message
+            raise BoardCommandFailed(str(exc)) from None
         finally:
             if remote_dir is not None:
                 self._cleanup(ctx, ssh, remote_dir)

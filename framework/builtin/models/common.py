@@ -132,7 +132,7 @@ def recalibrate_keras_bn(model: Any, seed: int = 0, low: float = -1.0, high: flo
     shape = tuple(int(d) for d in model.inputs[0].shape)
     x = np.random.default_rng(seed).uniform(low, high, size=shape).astype("float32")
     model(x, training=True)
-    for layer, momentum in zip(bns, saved):
+    for layer, momentum in zip(bns, saved, strict=True):
         layer.momentum = momentum
 
 
@@ -173,5 +173,5 @@ def recalibrate_torch_bn(model: Any, input_shape: tuple[int, ...], seed: int = 0
     with torch.no_grad():
         model(torch.rand(input_shape, generator=gen) * 2.0 - 1.0)
     model.eval()
-    for m, momentum in zip(bns, saved):
+    for m, momentum in zip(bns, saved, strict=True):
         m.momentum = momentum

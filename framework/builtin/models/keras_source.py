@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ...components import Artifact, ModelSource, ModelSpec, Preprocess, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable, UsageError
 from . import catalog
-from .common import (SOURCE_OPTIONS, dist_version, tensorflow_version, keras_macs, keras_params, no_pretrained, recalibrate_keras_bn,
-                     source_figures, weights_choice)
+from .common import (
+    SOURCE_OPTIONS,
+    dist_version,
+    keras_macs,
+    keras_params,
+    no_pretrained,
+    recalibrate_keras_bn,
+    source_figures,
+    tensorflow_version,
+    weights_choice,
+)
 
 
 def _import_keras():

@@ -10,8 +10,9 @@ resolution comes from the file; preprocessing defaults to resize to the input si
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ...components import Artifact, ModelSource, ModelSpec, Preprocess, StageContext, StageOutput
 from ...errors import UsageError

@@ -10,14 +10,23 @@ batch-norm statistics recalibrated.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ...components import Artifact, ModelSource, ModelSpec, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable, UsageError
 from . import catalog
-from .common import (SOURCE_OPTIONS, dist_version, no_pretrained, recalibrate_torch_bn, source_figures, torch_macs,
-                     torch_params, weights_choice)
+from .common import (
+    SOURCE_OPTIONS,
+    dist_version,
+    no_pretrained,
+    recalibrate_torch_bn,
+    source_figures,
+    torch_macs,
+    torch_params,
+    weights_choice,
+)
 
 ONNX_OPSET = 17
 
@@ -69,7 +78,7 @@ def apply_state_dict(model: Any, state: dict[str, Any], source: str) -> str:
     src, dst = list(state.items()), list(target.items())
     if len(src) == len(dst):
         mapped, head_skipped = {}, False
-        for (dk, dv), (_, sv) in zip(dst, src):
+        for (dk, dv), (_, sv) in zip(dst, src, strict=True):
             if dv.shape == sv.shape:
                 mapped[dk] = sv
             elif dk.startswith(model.default_cfg.get("classifier", "classifier")):
@@ -114,7 +123,8 @@ class TimmSource(ModelSource):
             target = model.state_dict()
             head = model.default_cfg.get("classifier", "classifier")
             body = [k for k in target if not k.startswith(head)]
-            if all(k in state and state[k].shape == target[k].shape for k in body):
+            state_body = {k for k in state if not k.startswith(head)}
+            if state_body == set(body) and all(state[k].shape == target[k].shape for k in body):
                 classes = int(state[f"{head}.weight"].shape[0]) if f"{head}.weight" in state else spec.classes
                 return ModelSpec(
                     name=path.stem, source=self.name, family="local", resolution=spec.resolution,

@@ -40,10 +40,11 @@ def model_preprocess(model: ModelSpec) -> Preprocess:
 
 def calibration_data(ctx: StageContext) -> tuple[Any, str]:
     """The calibration batch of this stage (float32, model layout) and its description."""
+    raw = ctx.options.get("calibration_images") or DEFAULT_CALIBRATION_IMAGES
     try:
-        count = int(ctx.options.get("calibration_images") or DEFAULT_CALIBRATION_IMAGES)
+        count = int(raw)
     except ValueError as exc:
-        raise UsageError(f"option calibration_images={ctx.options.get('calibration_images')!r} is not a number") from exc
+        raise UsageError(f"option calibration_images={raw!r} is not a number") from exc
     if count < 1:
         raise UsageError("option calibration_images must be at least 1")
     batch, origin = calibration_batch(model_preprocess(ctx.model), ctx.options.get("dataset"), count)

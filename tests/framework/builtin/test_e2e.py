@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from zoo_bench.builtin.models import catalog
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +35,6 @@ def spec(name: str):
 
 def photos(model) -> np.ndarray:
     from skimage import data as skdata
-
     from zoo_bench.builtin.data import preprocess_array
 
     return np.stack([preprocess_array(skdata.chelsea(), model.preprocess),
@@ -110,7 +108,6 @@ def test_mobilenet_keras_to_tflite_int8(make_ctx, registry):
     quantizer = registry.components["quantize"]["tflite_int8"]
     litert = registry.components["run"]["litert"]
     from ai_edge_litert.interpreter import Interpreter
-
     from zoo_bench.builtin.data import calibration_batch
 
     x, _ = calibration_batch(model.preprocess, None, 8)

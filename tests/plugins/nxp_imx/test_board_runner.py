@@ -75,7 +75,7 @@ def test_board_that_goes_away_mid_run_fails_after_the_retries(tiny_models, make_
     stopper = threading.Timer(2.0, server.stop)
     stopper.start()
     t0 = time.monotonic()
-    with pytest.raises(BoardConnectionLost, match="board gone: connection to .* on all 2 attempt"):
+    with pytest.raises(BoardConnectionLost, match="connection to board gone failed or dropped on all 2 attempt"):
         ImxBoardRunner().run(make_ctx(tiny_models["tiny_int8"], options=opts))
     stopper.join()
     assert time.monotonic() - t0 < 20

@@ -1,0 +1,78 @@
+"""Local model files given as --model: .keras/.h5, .onnx, .tflite and .pt state_dicts."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from zoo_bench.errors import UsageError
+
+
+def needs(*modules: str) -> pytest.MarkDecorator:
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    return pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}")
+
+
+@pytest.fixture(scope="module")
+def tiny_keras(tmp_path_factory) -> Path:
+    keras = pytest.importorskip("keras")
+    inp = keras.Input((40, 40, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2)(inp)
+    x = keras.layers.BatchNormalization()(x)
+    out = keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(x))
+    path = tmp_path_factory.mktemp("local") / "tiny.keras"
+    keras.Model(inp, out).save(path)
+    return path
+
+
+@needs("keras", "tensorflow", "ai_edge_litert", "onnx")
+def test_keras_file_builds_and_exports(tiny_keras: Path, registry, make_ctx):
+    spec = registry.model_from_path(tiny_keras)
+    assert (spec.source, spec.native_format, spec.resolution, spec.family) == ("keras_applications", "keras", 40,
+                                                                                "local")
+    source = registry.sources[spec.source]
+    built = source.build(spec, make_ctx(spec, "source"))
+    params = next(f.value for f in built.figures if f.metric == "params")
+    assert params == 3 * 3 * 3 * 4 + 4 + 2 * 4 + 4 * 3 + 3  # conv, bn gamma/beta, dense
+    flt = source.export("tflite", make_ctx(spec, "export:tflite", {"source": built.artifact})).artifact
+    tflite_spec = registry.model_from_path(flt.path)
+    assert (tflite_spec.source, tflite_spec.native_format, tflite_spec.resolution) == ("local_file", "tflite", 40)
+    copied = registry.sources["local_file"].build(tflite_spec, make_ctx(tflite_spec, "source")).artifact
+    assert copied.precision == "float32" and copied.path.read_bytes() == flt.path.read_bytes()
+
+
+@needs("torch", "timm", "onnx", "onnxsim")
+def test_torch_state_dict_matches_its_architecture(tmp_path: Path, registry, make_ctx):
+    import torch
+    from zoo_bench.builtin.models import catalog
+    from zoo_bench.builtin.models.timm_source import export_onnx, make_timm_model
+
+    lite1 = next(s for s in catalog.timm_specs() if s.name == "efficientnet_lite1_240")
+    net = make_timm_model(lite1, classes=5)
+    path = tmp_path / "my_lite1.pt"
+    torch.save(net.state_dict(), path)
+    spec = registry.model_from_path(path)
+    assert (spec.native_format, spec.classes, spec.resolution) == ("torch", 5, 240)
+    assert spec.builder_args()["timm_name"] == "tf_efficientnet_lite1"
+    built = registry.sources["timm"].build(spec, make_ctx(spec, "source")).artifact
+    assert built.meta["weights"] == "pretrained" and built.meta["weights_file"] == str(path.resolve())
+
+    onnx_path = export_onnx(net, lite1, tmp_path)
+    onnx_spec = registry.model_from_path(onnx_path)
+    assert (onnx_spec.native_format, onnx_spec.resolution, onnx_spec.preprocess.layout) == ("onnx", 240, "NCHW")
+
+
+@needs("torch")
+def test_pickled_module_is_refused(tmp_path: Path, registry):
+    import torch
+
+    path = tmp_path / "module.pt"
+    torch.save(torch.nn.Linear(2, 2), path)  # a whole module, not a state_dict
+    with pytest.raises(UsageError, match="weights_only"):
+        registry.model_from_path(path)
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path, registry):
+    with pytest.raises(UsageError, match="does not exist"):
+        registry.model_from_path(tmp_path / "nope.onnx")

@@ -202,6 +202,11 @@ class ModelSource(Component):
     def models(self) -> Iterable[ModelSpec]:
         raise NotImplementedError
 
+    def spec_for_name(self, name: str) -> ModelSpec | None:
+        """A model outside the catalog that this source can still build by name
+        (``mobilenet_v2_0.5_160``), or ``None``."""
+        return None
+
     def spec_for_path(self, path: Path) -> ModelSpec | None:
         """A :class:`ModelSpec` for a model file given as ``--model``, or ``None`` if not ours."""
         return None

@@ -205,6 +205,8 @@ class LocalExecutor:
             "options": _path_aware(options),
             "inputs": input_shas,
             "model": spec_to_dict(job.model),
+            # model files named by the spec (local models, weights) enter by fingerprint
+            "model_files": _path_aware({k: v for k, v in job.model.builder if isinstance(v, str)}),
         }
         if spec.kind in ("compile", "run", "evaluate"):
             payload["target"] = job.target.id

@@ -172,7 +172,8 @@ def resolve_models(patterns: list[str], registry: Registry, classes: int | None 
         elif "/" in pattern or Path(pattern).suffix.lower() in MODEL_FILE_SUFFIXES:
             specs = [registry.model_from_path(Path(pattern))]
         else:
-            specs = []
+            named = registry.model_from_name(pattern)
+            specs = [named] if named else []
         if not specs:
             choices = list(catalog) + list(families)
             raise _no_match("model", pattern, choices, "see `zoo-bench list models`")

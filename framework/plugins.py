@@ -169,6 +169,14 @@ class Registry:
             self._models = models
         return self._models
 
+    def model_from_name(self, name: str) -> ModelSpec | None:
+        """A model outside every catalog that some source builds by name, or ``None``."""
+        for source in self.sources.values():
+            spec = source.spec_for_name(name)
+            if spec is not None:
+                return spec
+        return None
+
     def model_from_path(self, path: Path) -> ModelSpec:
         """A model file given as ``--model``: the first source that recognises it."""
         if not path.is_file():

@@ -132,7 +132,7 @@ class ImxBoardRunner(Runner):
                 figures.append(Figure(metric, float(report[key]), "ms", "measured-board", tool, version, extra=extra))
         warm = report.get("warmup_ms") or []
         if warm:
-            figures.append(Figure("warmup_mean_ms", sum(warm) / len(warm), "ms", "measured-board", tool, version,
+            figures.append(Figure("warmup_ms", sum(warm) / len(warm), "ms", "measured-board", tool, version,
                                   samples=[float(w) for w in warm], extra=extra))
         return figures
 
@@ -159,7 +159,7 @@ def benchmark_model_figures(report: BenchmarkModelReport, version: str) -> list[
     timed = report.timed
     if timed is not None:
         extra["runs"] = timed.count
-        for key in ("min_us", "max_us", "std_us", "p5_us", "p95_us"):
+        for key in ("p5_us", "p95_us"):
             value = getattr(timed, key)
             if value is not None:
                 extra[key.replace("_us", "_ms")] = value / 1000.0
@@ -176,12 +176,15 @@ def benchmark_model_figures(report: BenchmarkModelReport, version: str) -> list[
     figures = [fig("latency_mean_ms", mean_ms, "ms")]
     if mean_ms > 0:
         figures.append(fig("inferences_per_s", 1000.0 / mean_ms, "1/s"))
-    if timed is not None and timed.median_us is not None:
-        figures.append(fig("latency_p50_ms", timed.median_us / 1000.0, "ms"))
+    if timed is not None:
+        for metric, value in (("latency_p50_ms", timed.median_us), ("latency_min_ms", timed.min_us),
+                              ("latency_max_ms", timed.max_us), ("latency_std_ms", timed.std_us)):
+            if value is not None:
+                figures.append(fig(metric, value / 1000.0, "ms"))
     figures += [
         fig("init_ms", report.init_us / 1000.0, "ms"),
         fig("first_inference_ms", report.first_inference_us / 1000.0, "ms"),
-        fig("warmup_mean_ms", report.warmup_avg_us / 1000.0, "ms"),
+        fig("warmup_ms", report.warmup_avg_us / 1000.0, "ms"),
     ]
     return figures
 

@@ -163,7 +163,7 @@ class VelaCompiler(Compiler):
             figures += [
                 fig("latency_mean_ms", seconds * 1000.0, "ms", **note),
                 fig("inferences_per_s", report.number("inferences_per_second"), "1/s", **note),
-                fig("npu_cycles", report.number("cycles_total"), "cycles",
+                fig("npu_cycles", report.number("cycles_total"), "count",
                     cycles_npu=report.number("cycles_npu"), cycles_sram_access=report.number("cycles_sram_access"),
                     cycles_dram_access=report.number("cycles_dram_access"), nn_macs=report.number("nn_macs"),
                     top_layers=report.top_layers()),
@@ -172,7 +172,7 @@ class VelaCompiler(Compiler):
             fig("sram_used_kib", report.number("sram_memory_used"), "KiB",
                 arena_cache_size_kib=report.number("arena_cache_size")),
             fig("dram_used_kib", report.number("dram_memory_used"), "KiB"),
-            fig("npu_op_share", report.npu_op_share_pct, "%", npu_ops=report.npu_ops, cpu_ops=report.cpu_ops),
-            fig("cpu_ops", float(report.cpu_ops), "ops", ops=[op.as_dict() for op in report.cpu_op_list]),
+            fig("npu_op_share", report.npu_op_share, "fraction", npu_ops=report.npu_ops, cpu_ops=report.cpu_ops),
+            fig("cpu_ops", float(report.cpu_ops), "count", ops=[op.as_dict() for op in report.cpu_op_list]),
         ]
         return [f for f in figures if f is not None]

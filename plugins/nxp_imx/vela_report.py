@@ -55,9 +55,10 @@ class VelaReport:
         return value if math.isfinite(value) else None
 
     @property
-    def npu_op_share_pct(self) -> float | None:
+    def npu_op_share(self) -> float | None:
+        """NPU operations / all operations, as Vela counts them (0..1)."""
         total = self.npu_ops + self.cpu_ops
-        return 100.0 * self.npu_ops / total if total else None
+        return self.npu_ops / total if total else None
 
     def top_layers(self, n: int = 5) -> list[dict[str, Any]]:
         """The ``n`` NPU operations with the most cycles (per-layer CSV), for the results."""

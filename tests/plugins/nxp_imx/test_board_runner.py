@@ -33,13 +33,13 @@ def test_cpu_run_on_the_loopback_board(tiny_models, make_ctx, loopback_boards, s
     out = ImxBoardRunner().run(make_ctx(tiny_models["tiny_int8"], options=opts))
     figs = by_metric(out.figures)
     assert {"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_mean_ms", "inferences_per_s",
-            "init_ms", "first_inference_ms", "warmup_mean_ms"} == set(figs)
+            "init_ms", "first_inference_ms", "warmup_ms"} == set(figs)
     p50 = figs["latency_p50_ms"]
     assert p50.method == "measured-board" and p50.tool == "python ai_edge_litert"
     assert len(p50.samples) == 20 and all(s > 0 for s in p50.samples)
     assert 0 < p50.value < 1000
     assert figs["inferences_per_s"].value == pytest.approx(1000 / figs["latency_mean_ms"].value)
-    assert len(figs["warmup_mean_ms"].samples) == 3
+    assert len(figs["warmup_ms"].samples) == 3
     extra = p50.extra
     assert (extra["board"], extra["bsp"], extra["target"], extra["threads"], extra["delegate"]) == \
         ("loop93", "loopback-test", "imx93", 2, "none")
@@ -105,9 +105,11 @@ def test_benchmark_model_report_becomes_measured_board_rows():
     assert figs["latency_p50_ms"].value == pytest.approx(3.935)
     assert figs["init_ms"].value == pytest.approx(21.432)
     assert figs["first_inference_ms"].value == pytest.approx(9.02)
-    assert figs["warmup_mean_ms"].value == pytest.approx(3.9732)
+    assert figs["warmup_ms"].value == pytest.approx(3.9732)
     assert figs["inferences_per_s"].value == pytest.approx(1000 / 3.9505)
     assert "latency_p90_ms" not in figs  # benchmark_model prints no p90: none is made up
     f = figs["latency_mean_ms"]
     assert (f.method, f.tool, f.tool_version) == ("measured-board", "benchmark_model", "2.16.2")
     assert f.extra["delegation"] == "complete" and f.extra["p95_ms"] == pytest.approx(4.03)
+    assert (figs["latency_min_ms"].value, figs["latency_max_ms"].value) == (pytest.approx(3.88), pytest.approx(4.41))
+    assert figs["latency_std_ms"].value == pytest.approx(0.061)

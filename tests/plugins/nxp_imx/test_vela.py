@@ -39,7 +39,7 @@ def test_int8_model_compiles_fully_onto_the_npu(tiny_models, make_ctx):
     assert figs["npu_cycles"].value == int(summary["cycles_total"])
     assert figs["latency_mean_ms"].value == pytest.approx(figs["npu_cycles"].value / 1e9 * 1000)
     assert 0 < figs["sram_used_kib"].value <= 384
-    assert figs["npu_op_share"].value == 100.0 and figs["cpu_ops"].value == 0
+    assert figs["npu_op_share"].value == 1.0 and figs["cpu_ops"].value == 0
     assert figs["latency_mean_ms"].extra["memory_mode"] == "iMX93_Dedicated_Sram_384KB"
     assert figs["latency_mean_ms"].extra["npu_clock_mhz"] == 1000
     top = figs["npu_cycles"].extra["top_layers"]
@@ -52,7 +52,7 @@ def test_cpu_fallback_is_reported_by_name(tiny_models, make_ctx):
     assert figs["cpu_ops"].value == 1
     (op,) = figs["cpu_ops"].extra["ops"]
     assert op["op"] == "DEQUANTIZE" and op["reason"]
-    assert 0 < figs["npu_op_share"].value < 100
+    assert 0 < figs["npu_op_share"].value < 1
     assert figs["latency_mean_ms"].extra["excludes"] == "operators on the CPU"
     assert out.artifact.meta["cpu_op_names"] == ["DEQUANTIZE"]
 

@@ -1,0 +1,9 @@
+"""Real boards over SSH, shared by every board plugin (NXP i.MX, STM32MP, RDK X5).
+
+- :mod:`.inventory`: ``boards.toml``, the boards zoo-bench can reach, and which one serves a target;
+- :mod:`.ssh`: the SSH transport (run, push, fetch, time limits, retries on a dropped connection);
+- :mod:`.tflite_report`: parsers of TFLite ``benchmark_model`` logs and of the Python benchmark's report;
+- :mod:`.litert_bench`: the benchmark script run with a board's Python TFLite runtime.
+
+docs/boards.md is the user's guide. Nothing here imports a vendor package or a heavy framework.
+"""

@@ -11,6 +11,7 @@ external delegate (``--delegate /usr/lib/libethosu_delegate.so``), and prints on
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -73,7 +74,12 @@ def main(argv=None):
     t0 = time.perf_counter()
     delegates = []
     if args.delegate:
-        delegates.append(load_delegate(args.delegate, parse_delegate_options(args.delegate_option)))
+        try:
+            delegates.append(load_delegate(args.delegate, parse_delegate_options(args.delegate_option)))
+        except (OSError, ValueError, RuntimeError) as exc:
+            sys.stderr.write(f"cannot load delegate {args.delegate}: {exc}\n")
+            sys.stderr.flush()
+            os._exit(3)  # skip interpreter teardown: a half-made Delegate prints noise when collected
     interp = interpreter_cls(model_path=args.model, num_threads=args.threads, experimental_delegates=delegates)
     interp.allocate_tensors()
     init_ms = (time.perf_counter() - t0) * 1000.0

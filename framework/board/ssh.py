@@ -224,7 +224,8 @@ class SshTransport:
         """Copy a local file to ``remote`` and check that every byte arrived."""
         size = Path(local).stat().st_size
         result = self.run(["sh", "-c", 'cat > "$1" && wc -c < "$1"', "sh", remote], timeout_s, stdin=Path(local))
-        got = result.stdout.strip()
+        lines = result.stdout.strip().splitlines()  # the last line: a chatty rc file may print before it
+        got = lines[-1].strip() if lines else ""
         if got != str(size):
             raise SshError(f"copying {Path(local).name} to {self.destination()} wrote {got or '?'} of {size} bytes")
 

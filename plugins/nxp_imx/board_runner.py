@@ -17,6 +17,7 @@ The NPU is reached through an external delegate named by the stage option ``dele
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,10 @@ class ImxBoardRunner(Runner):
     options = BOARD_OPTIONS
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        return no_board_reason(options, target.id if target else "?")
+        reason = no_board_reason(options, target.id if target else "?")
+        if reason is None and shutil.which("ssh") is None:
+            reason = "the OpenSSH client `ssh` is not installed (e.g. apt-get install openssh-client)"
+        return reason
 
     def run(self, ctx: StageContext) -> StageOutput:
         board = select_board(ctx.options, ctx.target.id)

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from zoo_bench.board.ssh import RemoteCommandError, SshConnectionError, SshTimeout, SshTransport
 
+from tests.fixtures.sshd import wait_until
+
 
 def transport(server, **kw) -> SshTransport:
     kw.setdefault("retry_delay_s", 0.3)
@@ -74,26 +76,37 @@ def test_command_past_its_limit_is_killed_on_the_board(sshd):
     assert processes_with_args("sleep", "37.25") == []
 
 
-def test_dropped_connection_is_retried(sshd_factory):
+def drop_when_started(server, marker: Path, action) -> threading.Thread:
+    """Run ``action`` (drop or stop) once the remote command has touched ``marker``."""
+    def act():
+        wait_until(marker.exists, what="the remote command to start")
+        action()
+
+    thread = threading.Thread(target=act)
+    thread.start()
+    return thread
+
+
+def test_dropped_connection_is_retried(sshd_factory, tmp_path):
     server = sshd_factory()
     ssh = transport(server, retries=2)
-    dropper = threading.Timer(1.0, server.drop_sessions)
-    dropper.start()
-    result = ssh.run(["sh", "-c", "sleep 2.5; echo survived"], 30)
+    marker = tmp_path / "started"
+    dropper = drop_when_started(server, marker, server.drop_sessions)
+    result = ssh.run(["sh", "-c", 'touch "$1"; sleep 2.5; echo survived', "sh", str(marker)], 30)
     dropper.join()
     assert result.stdout.strip() == "survived"
     assert result.attempts == 2
     assert "lost the connection" in ssh.log[0]
 
 
-def test_board_gone_fails_after_the_retries(sshd_factory):
+def test_board_gone_fails_after_the_retries(sshd_factory, tmp_path):
     server = sshd_factory()
     ssh = transport(server, retries=2, label="board gone")
-    stopper = threading.Timer(1.0, server.stop)
-    stopper.start()
+    marker = tmp_path / "started"
+    stopper = drop_when_started(server, marker, server.stop)
     t0 = time.monotonic()
     with pytest.raises(SshConnectionError, match="board gone failed or dropped on all 3 attempt") as err:
-        ssh.run(["sleep", "20"], 30)
+        ssh.run(["sh", "-c", 'touch "$1"; sleep 20', "sh", str(marker)], 30)
     stopper.join()
     assert time.monotonic() - t0 < 15
     assert "Connection refused" in str(err.value) and server.host not in str(err.value)

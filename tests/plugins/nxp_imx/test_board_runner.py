@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from zoo_bench import ToolUnavailable
@@ -19,9 +20,24 @@ from zoo_bench_nxp_imx.board_runner import (
 )
 from zoo_bench_nxp_imx.targets import imx_targets
 
+from tests.fixtures.sshd import wait_until
 from tests.framework.board.test_tflite_report import NPU_LOG
 
 TARGETS = {t.id: t for t in imx_targets()}
+
+
+def python_running(script_prefix: str) -> bool:
+    """Whether a process runs a Python script whose path starts with ``script_prefix`` (its argv[1]:
+    the shells that wrap it on the board name it later in their arguments)."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if len(argv) > 1 and argv[1].decode(errors="replace").startswith(script_prefix):
+                return True
+    return False
 
 
 def by_metric(figures):
@@ -72,7 +88,13 @@ def test_board_that_goes_away_mid_run_fails_after_the_retries(tiny_models, make_
     boards.write_text(server.board_table("gone", "imx93", python=board_python, workdir=str(tmp_path / "wd"),
                                          retries=1))
     opts = {"boards": str(boards), "runs": 10**8, "warmup": 1, "delegate": "none", "board_timeout": 60}
-    stopper = threading.Timer(2.0, server.stop)
+    script = str(tmp_path / "wd" / "run.")
+
+    def stop_when_running():  # once the benchmark runs: a login shell is not cut off mid-rc
+        wait_until(lambda: python_running(script), what="the benchmark")
+        server.stop()
+
+    stopper = threading.Thread(target=stop_when_running)
     stopper.start()
     t0 = time.monotonic()
     with pytest.raises(BoardConnectionLost, match="connection to board gone failed or dropped on all 2 attempt"):

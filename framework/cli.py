@@ -367,7 +367,12 @@ def compare(base_run, new_run, output, threshold, show_all, fail_on_regression, 
     else:
         base_id = store.resolve_run(base_run)
         new_id = store.resolve_run(new_run or "latest")
-    changes = compare_rows(store.read(base_id).to_pylist(), store.read(new_id).to_pylist(), threshold)
+    new_rows = store.read(new_id).to_pylist()
+    changes = compare_rows(store.read(base_id).to_pylist(), new_rows, threshold)
+    cached = sum(1 for r in new_rows if r["cached"] and r["stage_kind"] == "run" and r["metric"] != "stage_seconds")
+    if cached:
+        click.echo(f"zoo-bench: note: {cached} measurements of run {new_id} were served from the cache, not "
+                   "re-measured (run with --rerun run to measure again)", err=True)
     shown = changes if show_all else [c for c in changes if c.verdict != "same"]
     if as_json:
         click.echo(json.dumps({"base": base_id, "new": new_id, "threshold_pct": threshold, "changes": [

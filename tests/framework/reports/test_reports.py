@@ -66,3 +66,12 @@ def test_render_card_lists_network_information():
     rows = [row("params", 1234.0, stage="source", variant="float32", tool="keras", tool_version="3")]
     text = render_card("m", rows, "r1")
     assert "| params | 1,234 | measured-host, keras 3 |" in text and "| Resolution | 8x8 |  |" in text
+
+
+def test_compare_says_when_the_new_run_was_not_re_measured(tmp_path, zb_env):
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(out), "-q"], env=zb_env).returncode == 0
+    report = run_cli(["compare", "-o", str(out)], env=zb_env)
+    assert report.returncode == 0
+    assert "served from the cache, not re-measured (run with --rerun run" in report.stderr

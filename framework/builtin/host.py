@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -47,22 +47,32 @@ def random_input(shape: tuple[int, ...], dtype: np.dtype, seed: int = 0) -> np.n
     return rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
 
 
-class LiteRtRunner(Runner):
-    """Runs .tflite models with the LiteRT interpreter on this CPU."""
+class HostRuntimeRunner(Runner):
+    """A runner backed by one Python runtime package installed on this host."""
 
-    name = "litert"
-    accepts = ("tflite",)
     options = RUN_OPTIONS
+    #: distribution name (for its version) and import name (to check it is there)
+    distribution: ClassVar[str] = ""
+    module: ClassVar[str] = ""
 
     def tool_versions(self) -> dict[str, str]:
-        return {"ai-edge-litert": dist_version("ai-edge-litert")}
+        return {self.distribution: dist_version(self.distribution)}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
         import importlib.util
 
-        if importlib.util.find_spec("ai_edge_litert") is None:
-            return "ai-edge-litert is not installed (pip install 'zoo-bench[host]')"
+        if importlib.util.find_spec(self.module) is None:
+            return f"{self.distribution} is not installed (pip install 'zoo-bench[host]')"
         return None
+
+
+class LiteRtRunner(HostRuntimeRunner):
+    """Runs .tflite models with the LiteRT interpreter on this CPU."""
+
+    name = "litert"
+    accepts = ("tflite",)
+    distribution = "ai-edge-litert"
+    module = "ai_edge_litert"
 
     def _interpreter(self, path: str, threads: int):
         from ai_edge_litert.interpreter import Interpreter
@@ -105,22 +115,13 @@ class LiteRtRunner(Runner):
         return np.stack(results)
 
 
-class OnnxRuntimeRunner(Runner):
+class OnnxRuntimeRunner(HostRuntimeRunner):
     """Runs .onnx models (float or QDQ int8) with ONNX Runtime's CPU provider."""
 
     name = "onnxruntime"
     accepts = ("onnx",)
-    options = RUN_OPTIONS
-
-    def tool_versions(self) -> dict[str, str]:
-        return {"onnxruntime": dist_version("onnxruntime")}
-
-    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        import importlib.util
-
-        if importlib.util.find_spec("onnxruntime") is None:
-            return "onnxruntime is not installed (pip install 'zoo-bench[host]')"
-        return None
+    distribution = "onnxruntime"
+    module = "onnxruntime"
 
     def _session(self, path: str, threads: int):
         import onnxruntime as ort

@@ -174,25 +174,24 @@ def plan_text(jobs, as_json: bool) -> str:
 
 
 def summary_table(results) -> str:
-    headers = ["model", "target", "variant", "p50 ms", "p90 ms", "size KiB", "method", "status"]
+    """One line per stage that produced a latency (measured or estimated) per job."""
+    headers = ["model", "target", "stage", "latency ms", "p90 ms", "size KiB", "method", "status"]
     rows = []
     for res in results:
-        by_variant: dict[str, dict[str, Any]] = {}
-        for rec in res.records:
-            if rec.status != "ok" or rec.metric == "stage_seconds":
-                continue
-            slot = by_variant.setdefault(rec.variant, {})
-            if rec.metric in ("latency_p50_ms", "latency_p90_ms") and rec.metric not in slot:
-                slot[rec.metric] = rec.value
-                slot["method"] = rec.method
-            if rec.metric == "model_size_kib":
-                slot["model_size_kib"] = rec.value
         model, target = res.job_id.split("@", 1)
-        if not by_variant:
+        ok = [r for r in res.records if r.status == "ok" and r.metric != "stage_seconds"]
+        sizes = {r.variant: r.value for r in ok if r.metric == "model_size_kib"}
+        stages: dict[str, dict[str, Any]] = {}
+        for rec in ok:
+            if rec.metric in ("latency_p50_ms", "latency_mean_ms", "latency_p90_ms"):
+                slot = stages.setdefault(rec.stage, {"variant": rec.variant, "method": rec.method})
+                slot[rec.metric] = rec.value
+        if not stages:
             rows.append([model, target, "", None, None, None, "", res.status])
-        for variant, slot in sorted(by_variant.items()):
-            rows.append([model, target, variant, slot.get("latency_p50_ms"), slot.get("latency_p90_ms"),
-                         slot.get("model_size_kib"), slot.get("method", ""), res.status])
+        for stage, slot in stages.items():
+            latency = slot.get("latency_p50_ms", slot.get("latency_mean_ms"))
+            rows.append([model, target, stage, latency, slot.get("latency_p90_ms"), sizes.get(slot["variant"]),
+                         slot["method"], res.status])
     lines = [format_table(headers, rows)]
     problems = [(r.job_id, rec) for r in results for rec in r.records
                 if rec.metric == "stage_seconds" and rec.status != "ok" and "blocked_by" not in rec.extra]

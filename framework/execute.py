@@ -137,18 +137,24 @@ class LocalExecutor:
 
     def run_job(self, run_id: str, job: Job) -> JobResult:
         t0 = time.time()
-        self.registry.job_started(job, run_id)
+        self._event(self.registry.job_started, job, run_id)
         self.progress.job_started(job)
         done: dict[str, StageResult] = {}
         if job.skip_reason:
             spec = StageSpec("job", "job", job.target.id)
             done["job"] = StageResult(spec, "skipped", job.skip_reason)
+        if job.plan_error:
+            spec = StageSpec("plan", "plan", job.target.id)
+            done["plan"] = StageResult(spec, "failed", f"target {job.target.id} could not plan: {job.plan_error}")
         for spec in job.stages:
             if self.cancelled.is_set():
                 done[spec.id] = StageResult(spec, "failed", "interrupted before this stage started")
                 continue
             self.progress.stage_started(job, spec)
-            result = self.run_stage(run_id, job, spec, done)
+            try:
+                result = self.run_stage(run_id, job, spec, done)
+            except Exception as exc:  # e.g. a plugin's unavailable_reason() raising: fail the stage only
+                result = StageResult(spec, "failed", f"{type(exc).__name__}: {exc}")
             done[spec.id] = result
             self.progress.stage_finished(job, spec, result)
         records = self.records(run_id, job, list(done.values()))
@@ -158,8 +164,15 @@ class LocalExecutor:
         result = JobResult(job.id, status, records, "; ".join(reasons), time.time() - t0)
         self.store.write_job(run_id, job.id, records)
         self.progress.job_finished(job, result)
-        self.registry.job_finished(job, result)
+        self._event(self.registry.job_finished, job, result)
         return result
+
+    def _event(self, hook: Any, *args: Any) -> None:
+        """Lifecycle hooks are observers: one that raises is reported, the run goes on."""
+        try:
+            hook(*args)
+        except Exception as exc:
+            self.progress.warn(f"a {hook.__name__} hook failed: {type(exc).__name__}: {exc}")
 
     # --- one stage ------------------------------------------------------------------------
     def run_stage(self, run_id: str, job: Job, spec: StageSpec, done: dict[str, StageResult]) -> StageResult:

@@ -68,6 +68,8 @@ class Job:
     target: Target
     stages: list[StageSpec] = field(default_factory=list)
     skip_reason: str | None = None
+    #: set when the target's plan() itself failed: the job becomes one failed ``plan`` stage
+    plan_error: str | None = None
 
     @property
     def id(self) -> str:
@@ -198,7 +200,10 @@ def plan_jobs(models: list[ModelSpec], targets: list[Target]) -> list[Job]:
                 job.skip_reason = reason
             else:
                 planner = Planner(model, target)
-                target.plan(model, planner)
-                job.stages = planner.ordered()
+                try:
+                    target.plan(model, planner)
+                    job.stages = planner.ordered()
+                except Exception as exc:  # a plugin's bug or refusal must not stop the other jobs
+                    job.plan_error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, UsageError) else str(exc)
             jobs.append(job)
     return jobs

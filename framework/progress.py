@@ -61,5 +61,8 @@ class Progress:
             why = why[:157] + "..."
         self._say(f"{self._prefix(job)}  {spec.id:<28} {MARK[result.status]} {result.duration_s:6.1f}s{where}{why}")
 
+    def warn(self, text: str) -> None:
+        self._say(f"zoo-bench: warning: {text}")
+
     def job_finished(self, job: Job, result: JobResult) -> None:
         self._say(f"{self._prefix(job)}: {MARK[result.status]} in {result.duration_s:.1f}s")

@@ -164,3 +164,26 @@ def test_parallel_jobs_share_a_stage_without_doing_it_twice(tmp_path, zb_env):
     assert calls(zb_env).count("build fake_tiny") == 1
     sources = [r for r in rows(out) if r["stage"] == "source" and r["metric"] == "stage_seconds"]
     assert sorted(r["cached"] for r in sources) == [False, True]
+
+
+def test_plugin_bugs_outside_stages_fail_one_job_not_the_run(tmp_path, zb_env):
+    out = tmp_path / "out"
+    zb_env["ZB_FAKE_BREAK"] = "plan,hook"
+    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a,fake_b", "-o", str(out)], env=zb_env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    records = rows(out)
+    assert stage_status(records, "fake_tiny@fake_b", "plan") == (
+        "failed", "target fake_b could not plan: RuntimeError: fake_b cannot plan today")
+    assert stage_status(records, "fake_tiny@fake_a", "run:fake_numpy:int8")[0] == "ok"
+    assert "zoo-bench: warning: a job_finished hook failed: KeyError" in proc.stderr
+
+
+def test_a_crashing_availability_check_fails_only_its_stage(tmp_path, zb_env):
+    out = tmp_path / "out"
+    zb_env["ZB_FAKE_BREAK"] = "unavailable"
+    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_b", "-o", str(out)], env=zb_env)
+    assert proc.returncode == 1
+    records = rows(out)
+    status, reason = stage_status(records, "fake_tiny@fake_b", "compile:fake_missing_tool")
+    assert (status, reason) == ("failed", "ValueError: the availability check itself crashed")
+    assert stage_status(records, "fake_tiny@fake_b", "run:fake_numpy:float32")[0] == "ok"

@@ -26,6 +26,11 @@ from zoo_bench import (
 from zoo_bench.timing import latency_figures, time_calls
 
 
+def broken(part: str) -> bool:
+    """Tests set ZB_FAKE_BREAK=plan,unavailable,hook to make parts of the plugin misbehave."""
+    return part in os.environ.get("ZB_FAKE_BREAK", "").split(",")
+
+
 def note(text: str) -> None:
     log = os.environ.get("ZB_FAKE_LOG")
     if log:
@@ -91,6 +96,8 @@ class FakeMissingCompiler(Compiler):
     accepts = ("npz",)
 
     def unavailable_reason(self, target=None, options=None):
+        if broken("unavailable"):
+            raise ValueError("the availability check itself crashed")
         return "fakec not found on PATH"
 
 
@@ -120,6 +127,8 @@ class FakeRunner(Runner):
 
 class FakeTarget(Target):
     def plan(self, model, p):
+        if broken("plan") and self.id == "fake_b":
+            raise RuntimeError("fake_b cannot plan today")
         src = p.source()
         q = p.quantize(src, "fake_int8")
         if self.id == "fake_b":
@@ -163,3 +172,5 @@ def zoo_bench_job_started(job, run_id):
 @hookimpl
 def zoo_bench_job_finished(job, result):
     note(f"job_finished {job.id} {result.status} {len(result.records)}")
+    if broken("hook"):
+        raise KeyError("observer bug")

@@ -193,6 +193,9 @@ class LocalExecutor:
         base = StageResult(spec, "failed", key=key, input_sha256=input_shas[0] if input_shas else "",
                            tool_versions=component.tool_versions())
         with self.cache.lock(key):
+            if self.cancelled.is_set():  # Ctrl-C while this job waited for another's identical stage
+                base.reason = "interrupted"
+                return base
             if spec.kind not in self.opts.force:
                 hit = self.cache.lookup(key)
                 if hit is not None:

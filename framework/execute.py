@@ -106,6 +106,8 @@ class LocalExecutor:
         self._procs: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self.cancelled = threading.Event()
+        #: keys computed by this run: --rerun redoes a shared stage once, not once per job
+        self._fresh: set[str] = set()
 
     # --- the run --------------------------------------------------------------------------
     def run(self, run_id: str, jobs: list[Job]) -> list[JobResult]:
@@ -196,11 +198,14 @@ class LocalExecutor:
             if self.cancelled.is_set():  # Ctrl-C while this job waited for another's identical stage
                 base.reason = "interrupted"
                 return base
-            if spec.kind not in self.opts.force:
+            if spec.kind not in self.opts.force or key in self._fresh:
                 hit = self.cache.lookup(key)
                 if hit is not None:
                     return self._from_cache(base, hit)
-            return self._execute(run_id, job, spec, base, options, inputs)
+            result = self._execute(run_id, job, spec, base, options, inputs)
+            if result.status == "ok":
+                self._fresh.add(key)
+            return result
 
     def stage_options(self, job: Job, spec: StageSpec, component: Component) -> dict[str, Any]:
         """Target defaults < user run options < the plan's stage options; only declared names

@@ -187,3 +187,11 @@ def test_a_crashing_availability_check_fails_only_its_stage(tmp_path, zb_env):
     status, reason = stage_status(records, "fake_tiny@fake_b", "compile:fake_missing_tool")
     assert (status, reason) == ("failed", "ValueError: the availability check itself crashed")
     assert stage_status(records, "fake_tiny@fake_b", "run:fake_numpy:float32")[0] == "ok"
+
+
+def test_rerun_redoes_a_shared_stage_once_per_run(tmp_path, zb_env):
+    out = tmp_path / "out"
+    args = ["run", "-m", "fake_tiny", "-t", "fake_a,fake_b", "-o", str(out)]
+    assert run_cli(args, env=zb_env).returncode == 0
+    assert run_cli(args + ["--rerun", "source"], env=zb_env).returncode == 0
+    assert calls(zb_env).count("build fake_tiny") == 2

@@ -7,7 +7,6 @@ and dequantizing the output of integer models), which the accuracy evaluator use
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 from typing import Any, ClassVar
 
@@ -18,19 +17,13 @@ from ..components import Artifact, ModelSpec, Runner, StageContext, StageOutput,
 from ..errors import UsageError
 from ..plan import Planner, StageRef
 from ..timing import latency_figures, time_calls
+from ..tools import dist_version, missing_module
 
 RUN_OPTIONS = {
     "threads": "CPU threads the runtime may use (default 1)",
     "warmup": "untimed inferences before timing (default 5)",
     "runs": "timed inferences (default 50)",
 }
-
-
-def dist_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def _run_settings(options: dict[str, Any]) -> tuple[int, int, int]:
@@ -59,9 +52,7 @@ class HostRuntimeRunner(Runner):
         return {self.distribution: dist_version(self.distribution)}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        import importlib.util
-
-        if importlib.util.find_spec(self.module) is None:
+        if missing_module([self.module]):
             return f"{self.distribution} is not installed (pip install 'zoo-bench[host]')"
         return None
 

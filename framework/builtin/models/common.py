@@ -13,25 +13,18 @@ Counting conventions (docs/models.md):
 
 from __future__ import annotations
 
-import importlib.metadata
 from pathlib import Path
 from typing import Any
 
 from ...components import Figure, StageContext
 from ...errors import UsageError
+from ...tools import dist_version  # noqa: F401  (re-exported for the model and quantizer modules)
 
 #: Options every built-in source reads.
 SOURCE_OPTIONS = {
     "weights": "pretrained | random | PATH of a local weights file "
                "(default: pretrained when available offline, else random)",
 }
-
-
-def dist_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def tensorflow_version() -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from ...components import Artifact, ModelSource, ModelSpec, Preprocess, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable, UsageError
+from ...tools import missing_module
 from . import catalog
 from .common import (
     SOURCE_OPTIONS,
@@ -77,9 +78,7 @@ class KerasApplicationsSource(ModelSource):
         return {"tensorflow": tensorflow_version(), "keras": dist_version("keras")}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        import importlib.util
-
-        if importlib.util.find_spec("keras") is None or importlib.util.find_spec("tensorflow") is None:
+        if missing_module(["keras", "tensorflow"]):
             return "tensorflow/keras is not installed (pip install 'zoo-bench[host]')"
         return None
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ...components import Artifact, ModelSource, ModelSpec, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable, UsageError
+from ...tools import missing_module
 from . import catalog
 from .common import (
     SOURCE_OPTIONS,
@@ -107,9 +108,7 @@ class TimmSource(ModelSource):
                 "onnxsim": dist_version("onnxsim")}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        import importlib.util
-
-        if importlib.util.find_spec("torch") is None or importlib.util.find_spec("timm") is None:
+        if missing_module(["torch", "timm"]):
             return "torch/timm is not installed (pip install 'zoo-bench[torch]')"
         return None
 

@@ -7,12 +7,12 @@ MinMax calibration over ``--dataset`` images or the random fallback.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from typing import Any
 
 from ...components import Artifact, Quantizer, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable
+from ...tools import missing_module
 from ..models.common import dist_version
 from .common import CALIBRATION_OPTIONS, calibration_data, choice, size_figure, truthy
 
@@ -29,10 +29,8 @@ class OnnxQdqQuantizer(Quantizer):
         return {"onnxruntime": dist_version("onnxruntime"), "onnxsim": dist_version("onnxsim")}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        for module, dist in (("onnxruntime", "onnxruntime"), ("onnxsim", "onnxsim"), ("onnx", "onnx")):
-            if importlib.util.find_spec(module) is None:
-                return f"{dist} is not installed (pip install 'zoo-bench[host]')"
-        return None
+        missing = missing_module(["onnxruntime", "onnxsim", "onnx"])
+        return f"{missing} is not installed (pip install 'zoo-bench[host]')" if missing else None
 
     def quantize(self, ctx: StageContext) -> StageOutput:
         import onnx

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import numpy as np
 
+    from .options import Option
     from .plan import Planner, StageRef
     from .plugins import Registry
 
@@ -171,15 +172,21 @@ class Component:
 
     kind: ClassVar[str] = ""
     name: ClassVar[str] = ""
-    #: Options the component reads from ``ctx.options`` (name -> help). Only these (and the
-    #: plan's stage options) reach it, and only these are part of its stages' cache keys.
-    options: ClassVar[dict[str, str]] = {}
+    #: Options the component reads from ``ctx.options``: name -> :class:`~zoo_bench.options.Option`
+    #: (type, default, help, bounds). Only these (and the plan's stage options) reach it, typed,
+    #: and only these are part of its stages' cache keys. A bare help string declares a ``str``.
+    options: ClassVar[dict[str, Option | str]] = {}
     #: Outputs depend on the machine (timings): the cache key then includes the host.
     host_dependent: ClassVar[bool] = False
 
     def tool_versions(self) -> dict[str, str]:
         """Versions of the tools this component drives, e.g. ``{"vela": "5.2.0"}``."""
         return {}
+
+    def input_files(self, options: dict[str, Any]) -> list[Path]:
+        """Files this component reads besides its input artifacts (a config .ini it uses by
+        default, a board inventory): the framework hashes their content into the cache key."""
+        return []
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
         """``None`` when the component can run here, else why not (becomes a skip reason).

@@ -1,0 +1,190 @@
+"""Typed component options: declared once, next to the component, validated before any stage runs.
+
+A component declares what it reads from ``ctx.options``::
+
+    class VelaCompiler(Compiler):
+        options = {
+            "config": Option("path", default=None, help="Vela system config .ini"),
+            "memory_mode": Option("choice", choices=("imx93", "mainline"), default="imx93", help="..."),
+            "runs": Option("int", default=50, min=1, help="timed inferences"),
+        }
+
+Values reach the component already parsed (``int``, ``float``, ``bool``, ``str`` or a resolved
+path string); an unknown ``-s`` key or a bad value is a :class:`~zoo_bench.errors.UsageError`
+(exit 2, one line) raised in the CLI process, before anything runs. ``zoo-bench plugins -v``
+prints the same declarations.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+OPTION_TYPES = ("int", "float", "bool", "str", "path", "choice")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option a component reads: its type, default, help and bounds.
+
+    ``type`` is one of :data:`OPTION_TYPES`. ``min``/``max`` bound ``int`` and ``float``
+    values (inclusive); ``choices`` lists the values of a ``choice``. A ``path`` must exist
+    when ``must_exist`` is true; its value reaches the component as an absolute path string,
+    and the file's content (not its name) enters the stage's cache key.
+    """
+
+    type: str = "str"
+    default: Any = None
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    must_exist: bool = True
+
+    def __post_init__(self) -> None:
+        if self.type not in OPTION_TYPES:
+            raise ValueError(f"option type {self.type!r} not in {OPTION_TYPES}")
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a choice option needs choices")
+
+    def parse(self, name: str, value: Any) -> Any:
+        """The typed value of ``value`` (a string from the command line or a Python value)."""
+        if value is None:
+            return None
+        try:
+            parsed = _PARSERS[self.type](self, value)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"option {name}={value!r}: {exc}") from None
+        if self.type in ("int", "float"):
+            if self.min is not None and parsed < self.min:
+                raise UsageError(f"option {name}={value!r}: must be >= {self.min:g}")
+            if self.max is not None and parsed > self.max:
+                raise UsageError(f"option {name}={value!r}: must be <= {self.max:g}")
+        return parsed
+
+    def describe(self) -> str:
+        """``int, default 50, >= 1: timed inferences`` (for ``plugins -v`` and --help)."""
+        bits = [self.type if self.type != "choice" else "|".join(self.choices)]
+        if self.default is not None:
+            bits.append(f"default {self.default}")
+        if self.min is not None:
+            bits.append(f">= {self.min:g}")
+        if self.max is not None:
+            bits.append(f"<= {self.max:g}")
+        return ", ".join(bits) + (f": {self.help}" if self.help else "")
+
+
+def _parse_int(opt: Option, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("expected an integer")
+        return int(value)
+    text = str(value).strip()
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise ValueError("expected an integer") from None
+
+
+def _parse_float(opt: Option, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("expected a number") from None
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number")
+    return number
+
+
+def _parse_bool(opt: Option, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _parse_str(opt: Option, value: Any) -> str:
+    return str(value)
+
+
+def _parse_path(opt: Option, value: Any) -> str:
+    text = str(value)
+    if not text or "\x00" in text:
+        raise ValueError("expected a path")
+    path = Path(text).expanduser()
+    try:
+        path = path.resolve()
+        exists = path.exists()
+    except (OSError, RuntimeError) as exc:
+        raise ValueError(f"unusable path ({exc.__class__.__name__})") from None
+    if opt.must_exist and not exists:
+        raise ValueError("no such file or directory")
+    return str(path)
+
+
+def _parse_choice(opt: Option, value: Any) -> str:
+    text = str(value)
+    if text not in opt.choices:
+        raise ValueError(f"expected one of {', '.join(opt.choices)}")
+    return text
+
+
+_PARSERS = {"int": _parse_int, "float": _parse_float, "bool": _parse_bool, "str": _parse_str,
+            "path": _parse_path, "choice": _parse_choice}
+
+
+def as_option(decl: Option | str) -> Option:
+    """A declaration as an :class:`Option` (a bare help string declares an untyped ``str``)."""
+    return decl if isinstance(decl, Option) else Option("str", help=str(decl))
+
+
+def declared(component: Any) -> dict[str, Option]:
+    """The typed options a component (or component class) declares."""
+    return {name: as_option(decl) for name, decl in dict(getattr(component, "options", {}) or {}).items()}
+
+
+def parse_options(values: Mapping[str, Any], components: Iterable[Any],
+                  builtin: Mapping[str, Option] | None = None) -> dict[str, Any]:
+    """Check run options against what ``components`` declare, and type them.
+
+    ``builtin`` are options the CLI itself owns (``dataset``, ``boards``...) that need no
+    component. An unknown key is a :class:`UsageError` naming close matches and the
+    components that take options; a value of the wrong type is one too. Where two
+    components declare the same name with different types, the value must parse for each.
+    """
+    by_name: dict[str, list[tuple[str, Option]]] = {}
+    for name, opt in (builtin or {}).items():
+        by_name.setdefault(name, []).append(("zoo-bench", opt))
+    for comp in components:
+        label = f"{getattr(comp, 'kind', '')}:{getattr(comp, 'name', type(comp).__name__)}"
+        for name, opt in declared(comp).items():
+            by_name.setdefault(name, []).append((label, opt))
+    typed: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in by_name:
+            close = difflib.get_close_matches(key, list(by_name), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            owners = sorted({label for decls in by_name.values() for label, _ in decls if label != "zoo-bench"})
+            known = f" Components of this run that take options: {', '.join(owners)}" if owners else ""
+            raise UsageError(f"unknown option {key!r}{hint}{known} (see `zoo-bench plugins -v`)")
+        parsed = [opt.parse(key, value) for _, opt in by_name[key]]
+        typed[key] = parsed[0]
+    return typed

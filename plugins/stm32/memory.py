@@ -65,10 +65,9 @@ def memory_kib(regions: tuple[Region, ...]) -> tuple[tuple[str, int], ...]:
     items = [(r.name, int(r.size_kib)) for r in regions]
     for kind in ("ram", "flash"):
         for placement in ("internal", "external"):
-            total = capacity(regions, kind, placement)
-            key = f"{placement}_{kind}"
-            if total and key not in dict(items):
-                items.append((f"{key}_total", int(total)))
+            parts = [r for r in regions if r.kind == kind and r.placement == placement]
+            if len(parts) > 1:  # one region is its own total
+                items.append((f"{placement}_{kind}_total", int(capacity(regions, kind, placement))))
     return tuple(items)
 
 

@@ -38,7 +38,8 @@ def greedy_arena(buffers: list[Buffer]) -> int:
     placed: list[tuple[int, Buffer]] = []
     high = 0
     for buf in sorted(buffers, key=lambda b: (-b.size, b.first)):
-        live = sorted((off, other) for off, other in placed if other.first <= buf.last and buf.first <= other.last)
+        live = sorted(((off, other) for off, other in placed if other.first <= buf.last and buf.first <= other.last),
+                      key=lambda item: item[0])
         offset = 0
         for off, other in live:
             if offset + buf.size <= off:

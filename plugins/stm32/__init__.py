@@ -1,5 +1,46 @@
-"""ST STM32 plugin (STM32H7 MCU, STM32N6 NPU, STM32MP Linux): not built yet.
+"""ST STM32 plugin: targets ``stm32h7``, ``stm32n6`` (and ``stm32n6_tflite``), ``stm32mp1``,
+``stm32mp2``; compilers ``stedgeai`` (ST Edge AI Core, when installed) and ``stm32_footprint``
+(the open estimate when it is not); runners ``stm32_validate`` (board over USB),
+``stm32mp_board`` (STM32MP over SSH) and ``litert_ref`` (LiteRT reference kernels, for accuracy).
 
-Registers nothing until its issue lands: STEdgeAI compiler adapter, TFLM-based activation RAM
-estimate and STM32MP board runner over SSH. Kept as a package so the entry point resolves.
+Importing it is cheap (no TensorFlow, no TFLM): the CLI imports every plugin to list them.
+docs/stm32.md describes what it records and how each figure is made.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zoo_bench import hookimpl
+from zoo_bench.board.inventory import boards_file
+
+from .estimate import Stm32FootprintEstimator
+from .mpu_runner import Stm32MpBoardRunner
+from .reference_runner import LiteRtReferenceRunner
+from .stedgeai import StedgeaiCompiler
+from .targets import stm32_targets
+from .validate_runner import Stm32ValidateRunner
+
+
+def _board_defaults() -> tuple[tuple[str, object], ...]:
+    """The boards file, resolved now, so that its content enters the board stages' cache keys."""
+    return (("boards", str(Path(boards_file()).resolve())),)
+
+
+@hookimpl
+def zoo_bench_register_compilers(register):
+    register(StedgeaiCompiler())
+    register(Stm32FootprintEstimator())
+
+
+@hookimpl
+def zoo_bench_register_runners(register):
+    register(Stm32ValidateRunner())
+    register(Stm32MpBoardRunner())
+    register(LiteRtReferenceRunner())
+
+
+@hookimpl
+def zoo_bench_register_targets(register):
+    for target in stm32_targets(_board_defaults()):
+        register(target)

@@ -1,0 +1,84 @@
+"""The STM32 targets: their plans, memory maps and fit verdicts."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from zoo_bench import ModelSpec
+from zoo_bench.plan import Planner
+from zoo_bench_stm32.memory import H7_REGIONS, N6_REGIONS, fit, place_in_pools
+
+from tests.conftest import run_cli
+
+from .conftest import TARGETS
+
+
+def stages(target: str, native_format: str) -> dict:
+    model = ModelSpec(name="m", source="src", family="m", resolution=32, native_format=native_format)
+    p = Planner(model, TARGETS[target])
+    TARGETS[target].plan(model, p)
+    return {s.id: s for s in p.ordered()}
+
+
+def test_mcu_plan_quantizes_like_st_cards():
+    s = stages("stm32h7", "keras")
+    q = s["quantize:tflite_int8"].options_dict()
+    assert (q["input_type"], q["output_type"]) == ("uint8", "float32")
+    for compiled in ("compile:stedgeai", "compile:stm32_footprint"):
+        assert s[compiled].inputs == ("quantize:tflite_int8",)
+    assert s["run:stm32_validate:board"].inputs == ("quantize:tflite_int8",)
+    ev = s["evaluate:accuracy"]
+    assert ev.inputs == ("export:tflite", "quantize:tflite_int8") and ev.options_dict()["runner"] == "litert_ref"
+
+
+def test_n6_takes_qdq_onnx_where_the_source_exports_onnx():
+    s = stages("stm32n6", "torch")
+    assert s["quantize:onnx_qdq"].inputs == ("export:onnx",)
+    assert s["quantize:onnx_qdq"].options_dict()["activation_type"] == "int8"
+    assert s["compile:stedgeai"].inputs == ("quantize:onnx_qdq",)
+    assert s["evaluate:accuracy"].options_dict()["runner"] == "onnxruntime"
+    assert "quantize:tflite_int8" in stages("stm32n6", "keras")  # the Keras source exports no ONNX
+    assert "quantize:tflite_int8" in stages("stm32n6_tflite", "torch")
+
+
+def test_mpu_plans_time_cpu_and_npu_on_the_board():
+    mp2 = stages("stm32mp2", "keras")
+    assert mp2["run:stm32mp_board:npu"].options_dict()["delegate"] == "vx"
+    assert mp2["run:stm32mp_board:cpu-2t"].options_dict() == {"delegate": "none", "label": "cpu-2t", "threads": 2}
+    assert not any(k.startswith("compile:") for k in mp2)
+    assert "run:stm32mp_board:npu" not in stages("stm32mp1", "keras")
+
+
+def test_targets_refuse_what_they_cannot_take():
+    model = ModelSpec(name="m", source="s", family="m", resolution=32, native_format="onnx")
+    assert TARGETS["stm32h7"].supports(model).startswith("target stm32h7 takes Keras or PyTorch")
+    assert TARGETS["stm32n6"].supports(model) is None
+
+
+@pytest.mark.parametrize(("kind", "need", "verdict"), [
+    ("ram", 686.5, "fits internal"), ("ram", 2142.07, "needs external"), ("ram", 40000, "does not fit"),
+    ("flash", 1700, "fits internal"), ("flash", 25042.47, "needs external")])
+def test_h7_verdicts(kind, need, verdict):
+    assert fit(H7_REGIONS, kind, need).verdict == verdict
+
+
+def test_n6_pools_placement():
+    assert place_in_pools(N6_REGIONS, 1834.44) == (1834.44, 0.0)
+    internal, external = place_in_pools(N6_REGIONS, 9612.0)
+    assert internal == 1024 + 4 * 448 and external == pytest.approx(9612.0 - 2816)
+    assert fit(N6_REGIONS, "flash", 100).verdict == "needs external"  # no internal flash on the N6
+
+
+def test_list_targets_json_shows_the_memory_maps():
+    env = dict(os.environ)
+    env.pop("ZOO_BENCH_PLUGINS", None)
+    proc = run_cli(["list", "targets", "--json"], env=env)
+    assert proc.returncode == 0, proc.stderr
+    targets = {t["id"]: t for t in json.loads(proc.stdout)}
+    assert targets["stm32n6"]["memory_kib"]["npuRAM5"] == 448
+    assert targets["stm32n6"]["memory_kib"]["internal_ram_total"] == 2816
+    assert targets["stm32h7"]["memory_kib"] == {"internal_flash": 2048, "internal_ram": 992, "sdram": 32768,
+                                                "qspi_flash": 131072}
+    assert targets["stm32mp1"]["clock_mhz"] == 800.0 and targets["stm32h7"]["device_class"] == "MCU"

@@ -15,7 +15,6 @@ so this is an assumption, written down in docs/rdk_x5.md. Chroma is upsampled by
 from __future__ import annotations
 
 import numpy as np
-
 from zoo_bench import UsageError
 
 # BT.601 full-range (JFIF) coefficients: Y in [0, 255], U/V centred on 128.

@@ -40,8 +40,9 @@ def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
         helper.make_node("Flatten", ["p"], ["f"]),
         helper.make_node("Gemm", ["f", "fc", "fcb"], ["logits"]),
     ]
-    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 16, 16])],
-                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 4])], inits)
+    inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 16, 16])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 4])]
+    graph = helper.make_graph(nodes, "tiny", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     path = tmp_path_factory.mktemp("tiny_onnx") / "tiny.onnx"

@@ -11,7 +11,10 @@ runner's ``predict`` produce logits for both artifacts on the same images, and r
   (meaningful even for random weights, where top-1 against labels is not).
 
 Every figure carries ``n_images`` and ``dataset`` in ``extra`` (the harness turns them into
-columns) and the class-index rule of :func:`zoo_bench.builtin.data.class_indices`.
+columns) and the class-index rule of :func:`zoo_bench.builtin.data.class_indices`. A runner's
+``predict`` receives the model's :class:`~zoo_bench.components.Preprocess` as the option
+``preprocess``; a runner with a ``prediction_notes`` dict (e.g. ``{"emulation": ...}``) adds it
+to the figures' ``extra``.
 """
 
 from __future__ import annotations
@@ -70,7 +73,9 @@ class AccuracyEvaluator(Runner):
         max_images = int(ctx.options["max_images"]) if ctx.options.get("max_images") else None
         images, rule = list_images(dataset, max_images)
         pre = ctx.model.preprocess or default_preprocess(ctx.model.resolution)
-        predict_options = {"threads": int(ctx.options.get("threads") or 1)}
+        # The model's preprocessing goes along so that a runner emulating a device's input path
+        # (e.g. an NV12 camera frame) can get back to pixels.
+        predict_options = {"threads": int(ctx.options.get("threads") or 1), "preprocess": pre}
 
         artifacts = list(ctx.inputs.values())
         logits: list[list[Any]] = [[] for _ in artifacts]
@@ -86,7 +91,7 @@ class AccuracyEvaluator(Runner):
 
         version = next(iter(runner.tool_versions().values()), "")
         extra = {"n_images": int(len(y)), "dataset": str(Path(dataset).resolve()), "label_rule": rule,
-                 "runner": str(runner_name)}
+                 "runner": str(runner_name), **dict(getattr(runner, "prediction_notes", {}) or {})}
         figures: list[Figure] = []
 
         def fig(metric: str, value: float, **more: Any) -> None:

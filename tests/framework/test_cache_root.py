@@ -25,7 +25,8 @@ def test_cache_clear_refuses_a_directory_that_is_not_a_cache(tmp_path, zb_env):
     zb_env["ZOO_BENCH_CACHE"] = str(home)
     proc = run_cli(["cache", "clear", "--yes"], env=zb_env)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"zoo-bench: error: {home} is not a zoo-bench cache (no {MARKER}): not deleting anything"
+    expected = f"zoo-bench: error: {home} is not a zoo-bench cache (no {MARKER}): not deleting anything"
+    assert proc.stderr.strip() == expected
     assert (home / "Documents" / "thesis.tex").read_text() == "precious" and (home / ".bashrc").exists()
 
 

@@ -87,11 +87,13 @@ def cli() -> None:
 @click.option("--rerun", multiple=True,
               type=click.Choice(["source", "export", "quantize", "compile", "run", "evaluate"]),
               help="Redo these stage kinds even when cached (e.g. --rerun run to re-measure).")
+@click.option("--fresh", is_flag=True,
+              help="Re-measure: redo every run and evaluate stage, reuse cached artifacts (for compare).")
 @click.option("--dry-run", is_flag=True, help="Print each job's stages and exit without running anything.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, boards, extra, timeout,
-        cache_dir, rerun, dry_run, as_json, quiet) -> None:
+        cache_dir, rerun, fresh, dry_run, as_json, quiet) -> None:
     """Run models x targets and store one row per figure.
 
     \b
@@ -99,7 +101,7 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
       zoo-bench run --model mobilenet_v2_0.35_128 --target cpu
       zoo-bench run --model 'efficientnet_lite*' --target cpu,imx93 --jobs 2
       zoo-bench run --model all --target cpu --dataset ./images --json
-    A repeated run is served from the artifact cache; --rerun run re-measures.
+    A repeated run is served from the artifact cache (its rows say cached); --fresh re-measures.
     Exit code: 0 when no job failed, 1 when one did, 2 for bad input.
     """
     from .cache import default_cache_dir
@@ -121,25 +123,26 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
         click.echo(plan_text(jobs_list, as_json))
         return
     store = ResultsStore(output)
+    force = frozenset(rerun) | ({"run", "evaluate"} if fresh else frozenset())
+    executor = LocalExecutor(  # first: a cache directory it refuses stops the run before it is recorded
+        registry, store,
+        ExecutionOptions(cache_dir=cache_dir or default_cache_dir(), jobs=jobs, stage_timeout_s=timeout,
+                         options=options, force=force),
+        Progress(stream=None if quiet else sys.stderr),
+    )
     run_id = store.new_run({
         "argv": sys.argv, "models": [m.name for m in chosen_models], "targets": [t.id for t in chosen_targets],
         "options": options, "zoo_bench_version": __version__,
     })
-    executor = LocalExecutor(
-        registry, store,
-        ExecutionOptions(cache_dir=cache_dir or default_cache_dir(), jobs=jobs, stage_timeout_s=timeout,
-                         options=options, force=frozenset(rerun)),
-        Progress(stream=None if quiet else sys.stderr),
-    )
     if not quiet:
         click.echo(f"run {run_id}: {len(jobs_list)} jobs -> {store.run_dir(run_id)}", err=True)
     t0 = time.time()
     try:
         results = executor.run(run_id, jobs_list)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (execute.Interrupted)
         store.update_manifest(run_id, status="interrupted", duration_s=time.time() - t0)
         click.echo(f"zoo-bench: interrupted; finished jobs are in {store.run_dir(run_id)}", err=True)
-        sys.exit(130)
+        sys.exit(128 + int(getattr(exc, "signum", 2)))
     duration = time.time() - t0
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "skipped")}
     store.update_manifest(run_id, status="finished", duration_s=duration, jobs=counts)
@@ -175,7 +178,7 @@ def plan_text(jobs, as_json: bool) -> str:
 
 def summary_table(results) -> str:
     """One line per stage that produced a latency (measured or estimated) per job."""
-    headers = ["model", "target", "stage", "latency ms", "p90 ms", "size KiB", "method", "status"]
+    headers = ["model", "target", "stage", "latency ms", "p90 ms", "size KiB", "method", "status", "cached"]
     rows = []
     for res in results:
         model, target = res.job_id.split("@", 1)
@@ -184,14 +187,15 @@ def summary_table(results) -> str:
         stages: dict[str, dict[str, Any]] = {}
         for rec in ok:
             if rec.metric in ("latency_p50_ms", "latency_mean_ms", "latency_p90_ms"):
-                slot = stages.setdefault(rec.stage, {"variant": rec.variant, "method": rec.method})
+                slot = stages.setdefault(rec.stage, {"variant": rec.variant, "method": rec.method,
+                                                     "cached": "cached" if rec.cached else ""})
                 slot[rec.metric] = rec.value
         if not stages:
-            rows.append([model, target, "", None, None, None, "", res.status])
+            rows.append([model, target, "", None, None, None, "", res.status, ""])
         for stage, slot in stages.items():
             latency = slot.get("latency_p50_ms", slot.get("latency_mean_ms"))
             rows.append([model, target, stage, latency, slot.get("latency_p90_ms"), sizes.get(slot["variant"]),
-                         slot["method"], res.status])
+                         slot["method"], res.status, slot["cached"]])
     lines = [format_table(headers, rows)]
     problems = [(r.job_id, rec) for r in results for rec in r.records
                 if rec.metric == "stage_seconds" and rec.status != "ok" and "blocked_by" not in rec.extra]
@@ -209,24 +213,42 @@ def cache() -> None:
 @cache.command(name="info")
 @click.option("--cache-dir", type=click.Path(path_type=Path))
 def cache_info(cache_dir: Path | None) -> None:
-    """Where the cache is and how big it is."""
-    from .cache import ArtifactCache, default_cache_dir
+    """Where the cache is, how big it is, and the staging folders dead runs left."""
+    from .cache import MARKER, ArtifactCache, default_cache_dir
 
     store = ArtifactCache(cache_dir or default_cache_dir())
-    entries = [p for p in store.root.glob("??/*") if p.is_dir()]
-    click.echo(f"{store.root}: {len(entries)} stage outputs, {store.size_bytes() / 2**20:.1f} MiB")
+    if not store.root.exists():
+        click.echo(f"{store.root}: no cache yet (a run creates it)")
+        return
+    if not store.is_cache():  # read only: nothing is created in a folder that is not ours
+        raise UsageError(f"{store.root} is not a zoo-bench cache (no {MARKER})")
+    tmp = list((store.root / "tmp").iterdir()) if (store.root / "tmp").is_dir() else []
+    stale = len(store.stale_staging())
+    click.echo(f"{store.root}: {len(store.entries())} stage outputs, {store.size_bytes() / 2**20:.1f} MiB; "
+               f"{len(tmp)} staging folders ({stale} left by dead runs, removed by the next run), "
+               f"{store.size_bytes(store.root / 'tmp') / 2**20:.1f} MiB")
 
 
 @cache.command(name="clear")
 @click.option("--cache-dir", type=click.Path(path_type=Path))
-@click.confirmation_option(prompt="Delete every cached artifact?")
-def cache_clear(cache_dir: Path | None) -> None:
-    """Delete every cached stage output (results are not touched)."""
-    from .cache import ArtifactCache, default_cache_dir
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def cache_clear(cache_dir: Path | None, yes: bool) -> None:
+    """Delete every cached stage output (results are not touched).
+
+    Only a directory marked as a zoo-bench cache is emptied, and only of the cache's own folders.
+    """
+    from .cache import MARKER, ArtifactCache, default_cache_dir
 
     store = ArtifactCache(cache_dir or default_cache_dir())
-    store.clear()
-    click.echo(f"emptied {store.root}")
+    if not store.root.exists():
+        click.echo(f"{store.root}: no cache, nothing to delete")
+        return
+    if not store.is_cache():
+        raise UsageError(f"{store.root} is not a zoo-bench cache (no {MARKER}): not deleting anything")
+    if not yes:
+        click.confirm(f"Delete every cached artifact in {store.root}?", abort=True)
+    count = store.clear()
+    click.echo(f"emptied {store.root} ({count} stage outputs deleted)")
 
 
 @cli.group(name="list")

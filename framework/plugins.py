@@ -146,6 +146,11 @@ class Registry:
     def sources(self) -> dict[str, ModelSource]:
         return self.components["source"]
 
+    def provider_info(self, kind: str, name: str) -> PluginInfo | None:
+        """The plugin (name, distribution, version) that registered component ``name`` of ``kind``."""
+        plugin = self.provider.get((kind, name))
+        return self.plugins.get(plugin) if plugin is not None else None
+
     def component(self, kind: str, name: str) -> Component:
         try:
             return self.components[kind][name]

@@ -26,10 +26,13 @@ from typing import Any
 from .. import hookimpl
 from ..components import Artifact, Figure, Runner, StageContext, StageOutput, Target
 from ..errors import ToolUnavailable, UsageError
+from ..tools import dist_version
 from .data import default_preprocess, list_images, load_batch
 
 #: Images preprocessed and predicted per chunk (bounds memory on large data sets).
 CHUNK = 64
+#: Distributions whose version can change the evaluator's figures (decoding, arrays, runtimes).
+RUNTIMES = ("numpy", "pillow", "ai-edge-litert", "onnxruntime")
 
 
 def topk_hits(logits: Any, labels: Any, k: int) -> Any:
@@ -52,6 +55,11 @@ class AccuracyEvaluator(Runner):
         "runner": "runner whose predict() produces the outputs (litert, onnxruntime, ...)",
         "threads": "threads the runner may use (default 1)",
     }
+
+    def tool_versions(self) -> dict[str, str]:
+        """The image decoding and array libraries the evaluator uses, and the runtimes its
+        runners may predict with (the ``runner`` option picks one; the key covers them all)."""
+        return {name: dist_version(name) for name in RUNTIMES}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
         if importlib.util.find_spec("PIL") is None:

@@ -73,6 +73,11 @@ class VelaCompiler(Compiler):
     def tool_versions(self) -> dict[str, str]:
         return {"ethos-u-vela": vela_version()}
 
+    def input_files(self, options: dict[str, Any]) -> list[Path]:
+        """The .ini files Vela reads (the plugin's imx93_vela.ini by default): their content is
+        part of the cache key. Vela-bundled names (``Arm/vela.ini``) are pinned by Vela's version."""
+        return [Path(ini) for ini in _config_files(options.get("vela_config")) if Path(ini).is_file()]
+
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
         if importlib.util.find_spec("ethosu") is None or vela_version() == "not installed":
             return "Vela is not installed (pip install 'zoo-bench[nxp]', package ethos-u-vela)"

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from zoo_bench import ToolUnavailable
 from zoo_bench.board.dead_boards import RUN_ID_ENV
@@ -278,3 +282,35 @@ def test_benchmark_model_through_the_npu_delegate(tiny_models, make_ctx, fake_be
     assert (extra["runs"], extra["warmup"], extra["delegate"]) == (500, 3, "ethosu")
     # "completely executed by the delegate" prints no kernel count, so none is recorded
     assert extra["delegation"] == "complete" and "delegate_kernels" not in extra
+
+
+def test_unreachable_board_costs_one_connect_timeout_per_run(tiny_models, tmp_path, monkeypatch):
+    """Through the CLI (one process per stage): the first board stage gives up on a port that never
+    speaks SSH after one ConnectTimeout (not retried); the two later board stages of the run fail at
+    once, naming that first failure. Before: 3 stages x 3 attempts x ConnectTimeout, plus pauses."""
+    pytest.importorskip("ethosu.vela", reason="the imx93 plan compiles with Vela (zoo-bench[nxp])")
+    from tests.framework.board.test_ssh import silent_port
+
+    monkeypatch.delenv(RUN_ID_ENV)  # the default: the run is the zoo-bench process
+    env = dict(os.environ, ZOO_BENCH_CACHE=str(tmp_path / "cache"))
+    env.pop("ZOO_BENCH_PLUGINS", None)
+    out = tmp_path / "results"
+    with silent_port() as port:
+        boards = tmp_path / "quiet.toml"
+        boards.write_text(f'[boards.quiet]\ntarget = "imx93"\nhost = "127.0.0.1"\nport = {port}\n'
+                          'ssh_config = "none"\nconnect_timeout_s = 2\nretries = 2\n')
+        proc = subprocess.run([sys.executable, "-m", "zoo_bench.cli", "run", "-m", str(tiny_models["tiny_int8"]),
+                               "-t", "imx93", "--boards", str(boards), "-o", str(out), "--json", "-q"],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    stages = json.loads(proc.stdout)["jobs"][0]["stages"]
+    board_stages = ["run:imx_board:npu", "run:imx_board:cpu-1t", "run:imx_board:cpu-2t"]
+    assert [stages[s] for s in board_stages] == ["failed"] * 3, proc.stderr
+    rows = {r["stage"]: r for f in sorted(out.glob("runs/*/jobs/*.parquet")) for r in pq.read_table(f).to_pylist()
+            if r["metric"] == "stage_seconds"}
+    reasons = [rows[s]["reason"] for s in board_stages]
+    first = [r for r in reasons if "not tried again" not in r]
+    assert len(first) == 1 and "does not speak SSH" in first[0] and "not retried" in first[0]
+    later = [r for r in reasons if "not tried again" in r]
+    assert len(later) == 2 and all("earlier in this run" in r and "does not speak SSH" in r for r in later)
+    seconds = sorted(rows[s]["value"] for s in board_stages)
+    assert seconds[-1] < 10 and seconds[0] < 5, seconds  # before: ~9 s per stage (3 x 2 s + 3 s of pauses)

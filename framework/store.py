@@ -180,15 +180,7 @@ class ResultsStore:
     # --- writing ----------------------------------------------------------------------------
     def check_writable(self) -> None:
         """Raise :class:`UsageError` unless results can be written under the root (made if missing)."""
-        runs = self.root / "runs"
-        try:
-            runs.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(prefix=".zoo-bench-probe-", dir=runs)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as exc:
-            why = "it is a file, not a folder" if self.root.is_file() else (exc.strerror or _first_line(exc))
-            raise UsageError(f"cannot write results to {_short(self.root)} (-o): {why}") from None
+        ensure_writable_dir(self.root / "runs", "-o", shown=self.root)
 
     def new_run(self, manifest: dict[str, Any]) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -199,8 +191,7 @@ class ResultsStore:
             self.write_manifest(run_id, {**manifest, "run_id": run_id, "status": "running",
                                          "started_at": datetime.now(UTC).isoformat()})
         except OSError as exc:
-            why = "it is a file, not a folder" if self.root.is_file() else (exc.strerror or _first_line(exc))
-            raise UsageError(f"cannot write results to {_short(self.root)} (-o): {why}") from None
+            raise UsageError(f"cannot write results to {short_path(self.root)} (-o): {_why(exc, self.root)}") from None
         return run_id
 
     def run_dir(self, run_id: str) -> Path:
@@ -349,7 +340,31 @@ def _write_parquet(records: list[Record], path: Path) -> None:
         raise
 
 
-def _short(path: Path, limit: int = 120) -> str:
+def ensure_writable_dir(path: Path, flag: str, shown: Path | None = None) -> None:
+    """Make ``path`` (and parents) if missing and check a file can be created in it, else raise
+    :class:`UsageError` naming ``flag`` and ``shown`` (default ``path``): a file in the way, a
+    read-only folder or file system, a full disk or a name too long all fail here, before any
+    stage runs, instead of as a traceback later."""
+    shown = shown or path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".zoo-bench-probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {short_path(shown)} ({flag}): {_why(exc, shown)}") from None
+
+
+def _why(exc: OSError, path: Path) -> str:
+    try:
+        if path.exists() and not path.is_dir():
+            return "it is a file, not a folder"
+    except OSError:
+        pass
+    return exc.strerror or _first_line(exc)
+
+
+def short_path(path: Path, limit: int = 120) -> str:
     """A path for a one-line message: a 5,000-character path is cut in the middle."""
     text = str(path)
     return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"

@@ -154,13 +154,13 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
             "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
                       "stages": r.stage_statuses()} for r in results],
-            "counts": counts,
-        }, indent=2))
+            "counts": counts, "unsaved": unsaved_json(store),
+        }, indent=2, default=str))
     else:
         click.echo(summary_table(results))
         click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
                    f"rows: zoo-bench results --output {output} --run {run_id}")
-    unsaved = report_unsaved(store)
+    unsaved = report_unsaved(store, print_rows=not as_json)
     sys.exit(1 if counts["failed"] or unsaved else 0)
 
 
@@ -185,18 +185,29 @@ def check_boards_file(boards: Path | None, registry) -> None:
                              f"plugin provides (known targets: {', '.join(known)})")
 
 
-def report_unsaved(store) -> int:
-    """Say where rows that could not be written under ``-o`` went; the number of such jobs."""
+def report_unsaved(store, print_rows: bool) -> int:
+    """Say where rows that could not be written under ``-o`` went (a fallback file, or stdout
+    as JSON lines when even that failed); the number of such jobs."""
+    from dataclasses import asdict
+
     for job_id, (records, fallback, why) in store.unsaved.items():
-        where = f"kept in {fallback}" if fallback else "printed below as JSON lines"
+        where = f"kept in {fallback}" if fallback else ("printed on stdout as JSON lines" if print_rows
+                                                        else "in the JSON summary")
         click.echo(f"zoo-bench: error: rows of {job_id} could not be written to {store.root}: {why}; {where}",
                    err=True)
-        if fallback is None:
-            from dataclasses import asdict
-
+        if fallback is None and print_rows:
             for rec in records:
                 click.echo(json.dumps(asdict(rec), default=str))
     return len(store.unsaved)
+
+
+def unsaved_json(store) -> dict[str, Any]:
+    """Jobs whose rows are not under ``-o``: why, where they are, and the rows when nowhere else."""
+    from dataclasses import asdict
+
+    return {job_id: {"reason": why, "kept_in": str(fallback) if fallback else None,
+                     "rows": None if fallback else [asdict(r) for r in records]}
+            for job_id, (records, fallback, why) in store.unsaved.items()}
 
 
 def plan_text(jobs, as_json: bool) -> str:

@@ -176,8 +176,14 @@ def check_boards_file(boards: Path | None, registry) -> None:
         path, flag = Path(os.environ[BOARDS_ENV]).expanduser(), f"${BOARDS_ENV}"
     else:
         return  # the default ./boards.toml is the board plugins' business (docs/boards.md)
-    if not path.is_file():
-        raise UsageError(f"boards file {path} ({flag}) {'is not a file' if path.exists() else 'does not exist'}")
+    from .store import short_path
+
+    try:
+        problem = None if path.is_file() else "is not a file" if path.exists() else "does not exist"
+    except OSError as exc:  # e.g. a name too long
+        problem = f"cannot be read: {exc.strerror}"
+    if problem:
+        raise UsageError(f"boards file {short_path(path)} ({flag}) {problem}")
     known = sorted(registry.targets)
     for board in load_boards(path).values():
         if board.target not in registry.targets:

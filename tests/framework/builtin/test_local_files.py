@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from zoo_bench.errors import UsageError
 
+from tests.framework.hardening import tiny_onnx
+
 
 def needs(*modules: str) -> pytest.MarkDecorator:
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
@@ -76,28 +78,6 @@ def test_pickled_module_is_refused(tmp_path: Path, registry):
 def test_missing_file_is_a_usage_error(tmp_path: Path, registry):
     with pytest.raises(UsageError, match="does not exist"):
         registry.model_from_path(tmp_path / "nope.onnx")
-
-
-def tiny_onnx(path: Path, dims: list, all_initializers: bool = False) -> Path:
-    """A 3-channel classifier (GlobalAveragePool -> Gemm, 5 classes) with input dims ``dims``
-    (strings are symbolic, i.e. dynamic); ``all_initializers`` also lists the input as a weight."""
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    weight = numpy_helper.from_array(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32), "w")
-    inits = [weight]
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)]
-    if all_initializers:
-        inits.append(numpy_helper.from_array(np.zeros([d if isinstance(d, int) else 1 for d in dims], np.float32), "x"))
-    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["p"]), helper.make_node("Flatten", ["p"], ["f"]),
-             helper.make_node("Gemm", ["f", "w"], ["y"], transB=1)]
-    graph = helper.make_graph(nodes, "tiny", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT,
-                                                                                     [dims[0], 5])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, path)
-    return path
 
 
 @needs("onnx")

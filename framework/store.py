@@ -85,7 +85,6 @@ def check_job_file(path: Path) -> str | None:
     reading the rows, so a foreign file is refused rather than read as rows of nulls and a
     string ``value`` is refused rather than parsed.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from .records import schema
@@ -102,9 +101,29 @@ def check_job_file(path: Path) -> str | None:
         if name not in expected.names:
             continue  # a newer schema's extra column: read the known ones
         have, want = found.field(name).type, expected.field(name).type
-        if not have.equals(want) and not pa.types.is_null(have):
+        if not _compatible(have, want):
             return f"column {name!r} is {have}, expected {want}"
     return None
+
+
+def _compatible(have, want) -> bool:
+    """``have`` converts to ``want`` without parsing or losing meaning (e.g. a file re-saved by
+    pandas: int64 classes, ns timestamps); a string where a number belongs does not."""
+    import pyarrow as pa
+
+    t = pa.types
+    if have.equals(want) or t.is_null(have):
+        return True
+    for kind in (t.is_string, t.is_timestamp, t.is_boolean):
+        if kind(want):
+            return kind(have) or (kind is t.is_string and t.is_large_string(have))
+    if t.is_integer(want):  # pandas stores a nullable int column as float64; 5.0 casts, 5.5 fails the read
+        return t.is_integer(have) or t.is_floating(have)
+    if t.is_floating(want):
+        return t.is_floating(have) or t.is_integer(have)
+    if t.is_list(want):
+        return (t.is_list(have) or t.is_large_list(have)) and _compatible(have.value_type, want.value_type)
+    return False
 
 
 def read_job_file(path: Path) -> pa.Table:

@@ -187,3 +187,21 @@ def test_full_disk_keeps_every_job_rows_and_says_where(tmp_path, zb_env):
 
     printed = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert {r["model"] for r in printed if r["metric"] == "latency_p50_ms"} == {"fake_tiny", "fake_other"}
+
+
+def test_a_job_file_resaved_by_pandas_is_still_read(tmp_path):
+    """Compatible types (int64 classes, ns timestamps, large strings) are read; a string value is not."""
+    from zoo_bench.store import check_job_file, read_results
+
+    store = ResultsStore(tmp_path)
+    run_id = store.new_run({})
+    path = store.write_job(run_id, "m@t", [Record(run_id=run_id, model="m", metric="params", value=3.0,
+                                                  classes=5, started_at=None)])
+    df = pq.read_table(path).to_pandas()
+    df["classes"] = df["classes"].astype("int64")
+    df.to_parquet(path)
+    assert check_job_file(path) is None
+    assert read_results(tmp_path).column("classes").to_pylist() == [5]
+    df["value"] = df["value"].astype(str)
+    df.to_parquet(path)
+    assert "column 'value' is large_string, expected double" in check_job_file(path)

@@ -106,9 +106,10 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     """
     from .cache import default_cache_dir
     from .execute import ExecutionOptions, LocalExecutor
-    from .plan import plan_jobs, resolve_models, resolve_targets
+    from .paths import ensure_writable_dir
+    from .plan import check_boards_file, plan_jobs, resolve_models, resolve_targets
     from .progress import Progress
-    from .store import ResultsStore, ensure_writable_dir
+    from .store import ResultsStore
 
     registry = _registry()
     chosen_targets = resolve_targets(list(targets), registry)
@@ -154,66 +155,19 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
             "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
                       "stages": r.stage_statuses()} for r in results],
-            "counts": counts, "unsaved": unsaved_json(store),
+            "counts": counts, "unsaved": store.unsaved_json(),
         }, indent=2, default=str))
     else:
         click.echo(summary_table(results))
         click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
                    f"rows: zoo-bench results --output {output} --run {run_id}")
-    unsaved = report_unsaved(store, print_rows=not as_json)
-    sys.exit(1 if counts["failed"] or unsaved else 0)
-
-
-def check_boards_file(boards: Path | None, registry) -> None:
-    """A boards file named by ``--boards`` or ``$ZOO_BENCH_BOARDS`` must exist and name only known targets."""
-    import os
-
-    from .board.inventory import BOARDS_ENV, load_boards
-
-    if boards is not None:
-        path, flag = boards, "--boards"
-    elif os.environ.get(BOARDS_ENV):
-        path, flag = Path(os.environ[BOARDS_ENV]).expanduser(), f"${BOARDS_ENV}"
-    else:
-        return  # the default ./boards.toml is the board plugins' business (docs/boards.md)
-    from .store import short_path
-
-    try:
-        problem = None if path.is_file() else "is not a file" if path.exists() else "does not exist"
-    except OSError as exc:  # e.g. a name too long
-        problem = f"cannot be read: {exc.strerror}"
-    if problem:
-        raise UsageError(f"boards file {short_path(path)} ({flag}) {problem}")
-    known = sorted(registry.targets)
-    for board in load_boards(path).values():
-        if board.target not in registry.targets:
-            raise UsageError(f"{path}: board {board.id!r} names target {board.target!r}, which no installed "
-                             f"plugin provides (known targets: {', '.join(known)})")
-
-
-def report_unsaved(store, print_rows: bool) -> int:
-    """Say where rows that could not be written under ``-o`` went (a fallback file, or stdout
-    as JSON lines when even that failed); the number of such jobs."""
-    from dataclasses import asdict
-
-    for job_id, (records, fallback, why) in store.unsaved.items():
-        where = f"kept in {fallback}" if fallback else ("printed on stdout as JSON lines" if print_rows
-                                                        else "in the JSON summary")
-        click.echo(f"zoo-bench: error: rows of {job_id} could not be written to {store.root}: {why}; {where}",
-                   err=True)
-        if fallback is None and print_rows:
-            for rec in records:
-                click.echo(json.dumps(asdict(rec), default=str))
-    return len(store.unsaved)
-
-
-def unsaved_json(store) -> dict[str, Any]:
-    """Jobs whose rows are not under ``-o``: why, where they are, and the rows when nowhere else."""
-    from dataclasses import asdict
-
-    return {job_id: {"reason": why, "kept_in": str(fallback) if fallback else None,
-                     "rows": None if fallback else [asdict(r) for r in records]}
-            for job_id, (records, fallback, why) in store.unsaved.items()}
+    for line in store.unsaved_report(rows_on_stdout=not as_json):
+        click.echo(f"zoo-bench: error: {line}", err=True)
+    if not as_json:  # rows that could be written nowhere else (in the JSON summary with --json)
+        for job in store.unsaved_json().values():
+            for row in job["rows"] or []:
+                click.echo(json.dumps(row, default=str))
+    sys.exit(1 if counts["failed"] or store.unsaved else 0)
 
 
 def plan_text(jobs, as_json: bool) -> str:
@@ -465,9 +419,10 @@ def compare(base_run, new_run, output, threshold, show_all, fail_on_regression, 
 @click.option("--cards-dir", type=click.Path(path_type=Path), default=Path("model_cards"), show_default=True)
 def card(output: Path, run_id: str | None, models: tuple[str, ...], cards_dir: Path) -> None:
     """Write model-card markdown (memory, inference time, accuracy per target) from a run."""
+    from .paths import ensure_writable_dir
     from .plan import split_patterns
     from .reports.cards import render_card
-    from .store import ResultsStore, ensure_writable_dir, safe_name
+    from .store import ResultsStore, safe_name
 
     store = ResultsStore(output)
     rid = store.resolve_run(run_id)
@@ -510,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.close()
         sys.exit(141)
     except OSError as exc:  # a path the user gave that the system refuses (too long, unreadable, ...)
-        from .store import short_path
+        from .paths import short_path
 
         where = f" {short_path(Path(exc.filename))}" if exc.filename else ""
         click.echo(f"zoo-bench: error: cannot use{where}: {exc.strerror or exc}", err=True)

@@ -135,7 +135,7 @@ def split_patterns(values: str | list[str] | tuple[str, ...]) -> list[str]:
 def _no_match(kind: str, pattern: str, choices: list[str], hint: str) -> UsageError:
     close = difflib.get_close_matches(pattern, choices, n=3, cutoff=0.5) if len(pattern) < 200 else []
     maybe = f"; did you mean {', '.join(close)}?" if close else ""
-    shown = repr(pattern) if len(pattern) < 200 else repr(f"{pattern[:60]}...{pattern[-60:]}")
+    shown = repr(_short(pattern))
     return UsageError(f"unknown {kind} {shown}{maybe} ({hint})")
 
 
@@ -221,6 +221,35 @@ def _sized(spec: ModelSpec, resolution: int | None, catalog: dict[str, ModelSpec
 
     pre = replace(spec.preprocess, resize=size, crop=size) if spec.preprocess else None
     return replace(spec, resolution=size, preprocess=pre)
+
+
+def check_boards_file(boards: Path | None, registry: Registry) -> None:
+    """A boards file named by ``--boards`` (or ``$ZOO_BENCH_BOARDS``) must exist and name only
+    targets an installed plugin provides; the default ``./boards.toml`` is left to the board plugins."""
+    import os
+
+    from .board.inventory import BOARDS_ENV, load_boards
+
+    if boards is not None:
+        path, flag = Path(boards), "--boards"
+    elif os.environ.get(BOARDS_ENV):
+        path, flag = Path(os.environ[BOARDS_ENV]).expanduser(), f"${BOARDS_ENV}"
+    else:
+        return
+    try:
+        problem = None if path.is_file() else "is not a file" if path.exists() else "does not exist"
+    except OSError as exc:  # e.g. a name too long
+        problem = f"cannot be read: {exc.strerror}"
+    if problem:
+        raise UsageError(f"boards file {_short(str(path))} ({flag}) {problem}")
+    for board in load_boards(path).values():
+        if board.target not in registry.targets:
+            raise UsageError(f"{path}: board {board.id!r} names target {board.target!r}, which no installed "
+                             f"plugin provides (known targets: {', '.join(sorted(registry.targets))})")
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"
 
 
 def plan_jobs(models: list[ModelSpec], targets: list[Target]) -> list[Job]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .paths import ensure_writable_dir, path_error, short_path
 from .records import Record, to_table
 
 if TYPE_CHECKING:
@@ -210,7 +211,8 @@ class ResultsStore:
             self.write_manifest(run_id, {**manifest, "run_id": run_id, "status": "running",
                                          "started_at": datetime.now(UTC).isoformat()})
         except OSError as exc:
-            raise UsageError(f"cannot write results to {short_path(self.root)} (-o): {_why(exc, self.root)}") from None
+            why = path_error(exc, self.root)
+            raise UsageError(f"cannot write results to {short_path(self.root)} (-o): {why}") from None
         return run_id
 
     def run_dir(self, run_id: str) -> Path:
@@ -255,6 +257,23 @@ class ResultsStore:
             fallback = None
         self.unsaved[job_id] = (records, fallback, why)
         return fallback
+
+    def unsaved_report(self, rows_on_stdout: bool = True) -> list[str]:
+        """One line per job whose rows are not under the root: the error and where they are."""
+        lines = []
+        for job_id, (_records, fallback, why) in self.unsaved.items():
+            where = f"kept in {fallback}" if fallback else (
+                "printed on stdout as JSON lines" if rows_on_stdout else "in the JSON summary")
+            lines.append(f"rows of {job_id} could not be written to {short_path(self.root)}: {why}; {where}")
+        return lines
+
+    def unsaved_json(self) -> dict[str, Any]:
+        """Jobs whose rows are not under the root: why, where they are, and the rows when nowhere else."""
+        from dataclasses import asdict
+
+        return {job_id: {"reason": why, "kept_in": str(fallback) if fallback else None,
+                         "rows": None if fallback else [asdict(r) for r in records]}
+                for job_id, (records, fallback, why) in self.unsaved.items()}
 
     def log_path(self, run_id: str, job_id: str, stage_id: str) -> Path:
         path = self.run_dir(run_id) / "logs" / safe_name(job_id) / f"{safe_name(stage_id)}.log"
@@ -357,33 +376,3 @@ def _write_parquet(records: list[Record], path: Path) -> None:
         except OSError:
             pass
         raise
-
-
-def ensure_writable_dir(path: Path, flag: str, shown: Path | None = None) -> None:
-    """Make ``path`` (and parents) if missing and check a file can be created in it, else raise
-    :class:`UsageError` naming ``flag`` and ``shown`` (default ``path``): a file in the way, a
-    read-only folder or file system, a full disk or a name too long all fail here, before any
-    stage runs, instead of as a traceback later."""
-    shown = shown or path
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".zoo-bench-probe-", dir=path)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise UsageError(f"cannot write to {short_path(shown)} ({flag}): {_why(exc, shown)}") from None
-
-
-def _why(exc: OSError, path: Path) -> str:
-    try:
-        if path.exists() and not path.is_dir():
-            return "it is a file, not a folder"
-    except OSError:
-        pass
-    return exc.strerror or _first_line(exc)
-
-
-def short_path(path: Path, limit: int = 120) -> str:
-    """A path for a one-line message: a 5,000-character path is cut in the middle."""
-    text = str(path)
-    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"

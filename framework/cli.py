@@ -78,6 +78,8 @@ def cli() -> None:
 @click.option("--runs", type=click.IntRange(1), help="Timed inferences per measurement.")
 @click.option("--warmup", type=click.IntRange(0), help="Untimed inferences before timing.")
 @click.option("--classes", type=click.IntRange(2), help="Rebuild the classifier head with N classes.")
+@click.option("--resolution", type=click.IntRange(1, 8192),
+              help="Input size for model files whose height/width are dynamic (others keep their own).")
 @click.option("--boards", type=click.Path(path_type=Path), help="Board inventory (boards.toml) for board runners.")
 @click.option("--set", "-s", "extra", multiple=True, metavar="KEY=VALUE",
               help="Any other component option, e.g. -s calibration_images=50 (see `zoo-bench plugins`).")
@@ -92,8 +94,8 @@ def cli() -> None:
 @click.option("--dry-run", is_flag=True, help="Print each job's stages and exit without running anything.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, boards, extra, timeout,
-        cache_dir, rerun, fresh, dry_run, as_json, quiet) -> None:
+def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, resolution, boards, extra,
+        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet) -> None:
     """Run models x targets and store one row per figure.
 
     \b
@@ -106,13 +108,15 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     """
     from .cache import default_cache_dir
     from .execute import ExecutionOptions, LocalExecutor
-    from .plan import plan_jobs, resolve_models, resolve_targets
+    from .paths import ensure_writable_dir
+    from .plan import check_boards_file, plan_jobs, resolve_models, resolve_targets
     from .progress import Progress
     from .store import ResultsStore
 
     registry = _registry()
     chosen_targets = resolve_targets(list(targets), registry)
-    chosen_models = resolve_models(list(models), registry, classes=classes)
+    chosen_models = resolve_models(list(models), registry, classes=classes, resolution=resolution)
+    check_boards_file(boards, registry)
     jobs_list = plan_jobs(chosen_models, chosen_targets)
     options: dict[str, Any] = _parse_kv(extra)
     for key, value in (("dataset", dataset), ("threads", threads), ("runs", runs), ("warmup", warmup),
@@ -123,10 +127,13 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
         click.echo(plan_text(jobs_list, as_json))
         return
     store = ResultsStore(output)
+    store.check_writable()  # before any stage runs: a file, a read-only or full -o is one line, exit 2
+    cache_root = cache_dir or default_cache_dir()
+    ensure_writable_dir(cache_root, "--cache-dir or $ZOO_BENCH_CACHE")
     force = frozenset(rerun) | ({"run", "evaluate"} if fresh else frozenset())
     executor = LocalExecutor(  # first: a cache directory it refuses stops the run before it is recorded
         registry, store,
-        ExecutionOptions(cache_dir=cache_dir or default_cache_dir(), jobs=jobs, stage_timeout_s=timeout,
+        ExecutionOptions(cache_dir=cache_root, jobs=jobs, stage_timeout_s=timeout,
                          options=options, force=force),
         Progress(stream=None if quiet else sys.stderr),
     )
@@ -151,13 +158,19 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
             "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
                       "stages": r.stage_statuses()} for r in results],
-            "counts": counts,
-        }, indent=2))
+            "counts": counts, "unsaved": store.unsaved_json(),
+        }, indent=2, default=str))
     else:
         click.echo(summary_table(results))
         click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
                    f"rows: zoo-bench results --output {output} --run {run_id}")
-    sys.exit(1 if counts["failed"] else 0)
+    for line in store.unsaved_report(rows_on_stdout=not as_json):
+        click.echo(f"zoo-bench: error: {line}", err=True)
+    if not as_json:  # rows that could be written nowhere else (in the JSON summary with --json)
+        for job in store.unsaved_json().values():
+            for row in job["rows"] or []:
+                click.echo(json.dumps(row, default=str))
+    sys.exit(1 if counts["failed"] or store.unsaved else 0)
 
 
 def plan_text(jobs, as_json: bool) -> str:
@@ -174,6 +187,13 @@ def plan_text(jobs, as_json: bool) -> str:
             after = f"  <- {', '.join(s.inputs)}" if s.inputs else ""
             lines.append(f"  {s.id:<28} {s.component:<20} {opts}{after}")
     return "\n".join(lines)
+
+
+def _joined(value: Any) -> str:
+    """A manifest's list of names as text (a shared store may hold a run.json of another shape)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def summary_table(results) -> str:
@@ -332,8 +352,8 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
         rows = []
         for rid in store.run_ids():
             m = store.manifest(rid)
-            rows.append([rid, m.get("status"), ",".join(m.get("models", []))[:40], ",".join(m.get("targets", [])),
-                         json.dumps(m.get("jobs", {})), m.get("duration_s")])
+            rows.append([rid, str(m.get("status", "")), _joined(m.get("models"))[:40], _joined(m.get("targets")),
+                         json.dumps(m.get("jobs", {}), default=str), m.get("duration_s")])
         click.echo(format_table(["run", "status", "models", "targets", "jobs", "seconds"], rows))
         return
     if sql:
@@ -421,6 +441,7 @@ def compare(base_run, new_run, output, threshold, show_all, fail_on_regression, 
 @click.option("--cards-dir", type=click.Path(path_type=Path), default=Path("model_cards"), show_default=True)
 def card(output: Path, run_id: str | None, models: tuple[str, ...], cards_dir: Path) -> None:
     """Write model-card markdown (memory, inference time, accuracy per target) from a run."""
+    from .paths import ensure_writable_dir
     from .plan import split_patterns
     from .reports.cards import render_card
     from .store import ResultsStore, safe_name
@@ -428,14 +449,21 @@ def card(output: Path, run_id: str | None, models: tuple[str, ...], cards_dir: P
     store = ResultsStore(output)
     rid = store.resolve_run(run_id)
     rows = store.read(rid).to_pylist()
+    if models and not split_patterns(models):
+        raise UsageError(f"--model names nothing (got {', '.join(repr(m) for m in models)})")
     wanted = set(split_patterns(models)) if models else {r["model"] for r in rows}
+    if not wanted:
+        raise UsageError(f"run {rid} has no readable rows to make a card from")
     unknown = wanted - {r["model"] for r in rows}
     if unknown:
         raise UsageError(f"run {rid} has no rows for {', '.join(sorted(unknown))}")
-    cards_dir.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(cards_dir, "--cards-dir")
     for model in sorted(wanted):
         path = cards_dir / f"{safe_name(model)}.md"
-        path.write_text(render_card(model, [r for r in rows if r["model"] == model], rid))
+        try:
+            path.write_text(render_card(model, [r for r in rows if r["model"] == model], rid))
+        except OSError as exc:
+            raise UsageError(f"cannot write card {path}: {exc.strerror or exc}") from None
         click.echo(str(path))
 
 
@@ -445,15 +473,30 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("zoo-bench: aborted", err=True)
         sys.exit(130)
+    except click.exceptions.UsageError as exc:  # bad flags and values: one line, like our own errors
+        command = exc.ctx.command_path if exc.ctx else "zoo-bench"
+        click.echo(f"zoo-bench: error: {exc.format_message()} (see `{command} --help`)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except UsageError as exc:
-        click.echo(f"zoo-bench: error: {exc}", err=True)
+    except (UsageError, ZooBenchError) as exc:
+        click.echo(f"zoo-bench: error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
-    except ZooBenchError as exc:
-        click.echo(f"zoo-bench: error: {exc}", err=True)
+    except BrokenPipeError:  # `zoo-bench results | head`: the reader left, nothing to say
+        sys.stderr.close()
+        sys.exit(141)
+    except OSError as exc:  # a path the user gave that the system refuses (too long, unreadable, ...)
+        from .paths import short_path
+
+        where = f" {short_path(Path(exc.filename))}" if exc.filename else ""
+        click.echo(f"zoo-bench: error: cannot use{where}: {exc.strerror or exc}", err=True)
         sys.exit(2)
+
+
+def _one_line(text: str) -> str:
+    """A message on one line (a path or tool output may hold newlines)."""
+    return " | ".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
 if __name__ == "__main__":

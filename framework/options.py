@@ -220,12 +220,15 @@ def stage_options(component: Any, target_defaults: Mapping[str, Any], run_option
     Declared defaults < the target's defaults < the user's run options < the plan's stage
     options. Only names the component declares pass from the first three, each parsed with
     its declaration (so a ``str`` and an ``int`` declaration of ``runs`` each get their type);
-    every declared name is present (``None`` when it has no default). A plan option the
+    every name declared with an :class:`Option` is present (``None`` when it has no default). A plan option the
     component does not declare (and that is not one of :data:`PLANNER_OPTIONS`) is the
     plugin's bug: a :class:`UsageError` naming the component.
     """
     decls = declared(component)
-    merged: dict[str, Any] = {name: opt.default for name, opt in decls.items()}
+    raw = dict(getattr(component, "options", {}) or {})
+    # A legacy bare help-string declaration stays absent when unset, so a plugin's
+    # ``ctx.options.get(name, default)`` keeps working.
+    merged: dict[str, Any] = {name: opt.default for name, opt in decls.items() if isinstance(raw[name], Option)}
     for values in (target_defaults, run_options):
         for key, value in values.items():
             if key in decls and value is not None:

@@ -12,10 +12,10 @@ from typing import Any
 
 from ...components import Artifact, Quantizer, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable
-from ...tools import missing_module
-from ..models.common import dist_version
 from ...formats import check_input
 from ...options import Option
+from ...tools import missing_module
+from ..models.common import dist_version
 from .common import CALIBRATION_OPTIONS, calibration_data, size_figure
 
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from ...components import Artifact, Quantizer, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable
-from ..models.common import dist_version, tensorflow_version
 from ...formats import check_input, load_torch_module
 from ...options import Option
+from ..models.common import dist_version, tensorflow_version
 from .common import CALIBRATION_OPTIONS, calibration_data, size_figure
 
 INPUT_TYPES = ("uint8", "int8")

@@ -37,12 +37,13 @@ class OnnxQdqQuantizer(Quantizer):
         return f"{missing} is not installed (pip install 'zoo-bench[host]')" if missing else None
 
     def quantize(self, ctx: StageContext) -> StageOutput:
+        src = check_input(self, ctx)  # before the heavy imports: a mismatch is one quick line
+
         import onnx
         from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
         from ..models.timm_source import simplify_onnx
 
-        src = check_input(self, ctx)
         if src.precision != "float32":
             raise ToolUnavailable(f"{src.path.name} is already quantized ({src.precision})")
         act = ctx.options["activation_type"]

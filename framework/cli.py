@@ -91,7 +91,7 @@ def cli() -> None:
 @click.option("--classes", type=click.IntRange(2), help="Rebuild the classifier head with N classes.")
 @click.option("--boards", type=click.Path(path_type=Path), help="Board inventory (boards.toml) for board runners.")
 @click.option("--set", "-s", "extra", multiple=True, metavar="KEY=VALUE",
-              help="Any other component option, e.g. -s calibration_images=50 (see `zoo-bench plugins`).")
+              help="Any other component option, e.g. -s calibration_images=50 (listed by `zoo-bench plugins -v`).")
 @click.option("--timeout", default="3600", show_default=True, callback=_timeout, help="Seconds per stage (>= 1).")
 @click.option("--cache-dir", type=click.Path(path_type=Path),
               help="Artifact cache [env ZOO_BENCH_CACHE, ~/.cache/zoo-bench].")

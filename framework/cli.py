@@ -31,17 +31,28 @@ def _registry():
     return registry
 
 
-def _parse_kv(values: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _parse_kv(values: tuple[str, ...]) -> dict[str, str]:
+    """``-s KEY=VALUE`` items as raw strings: the declaring components' options type them."""
+    out: dict[str, str] = {}
     for item in values:
-        if "=" not in item:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
             raise UsageError(f"option {item!r} is not KEY=VALUE")
-        key, raw = item.split("=", 1)
-        try:
-            out[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.strip()] = raw
+        out[key.strip()] = raw
     return out
+
+
+def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    """Seconds per stage: a finite number >= 1 (nan or inf would turn the timeout off)."""
+    import math
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(f"--timeout {value!r}: expected a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 1:
+        raise UsageError(f"--timeout {value!r}: expected a finite number of seconds >= 1")
+    return seconds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,8 +93,8 @@ def cli() -> None:
               help="Input size for model files whose height/width are dynamic (others keep their own).")
 @click.option("--boards", type=click.Path(path_type=Path), help="Board inventory (boards.toml) for board runners.")
 @click.option("--set", "-s", "extra", multiple=True, metavar="KEY=VALUE",
-              help="Any other component option, e.g. -s calibration_images=50 (see `zoo-bench plugins`).")
-@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(1), help="Seconds per stage.")
+              help="Any other component option, e.g. -s calibration_images=50 (listed by `zoo-bench plugins -v`).")
+@click.option("--timeout", default="3600", show_default=True, callback=_timeout, help="Seconds per stage (>= 1).")
 @click.option("--cache-dir", type=click.Path(path_type=Path),
               help="Artifact cache [env ZOO_BENCH_CACHE, ~/.cache/zoo-bench].")
 @click.option("--rerun", multiple=True,
@@ -108,8 +119,9 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     """
     from .cache import default_cache_dir
     from .execute import ExecutionOptions, LocalExecutor
+    from .options import CLI_OPTIONS, check_jobs
     from .paths import ensure_writable_dir
-    from .plan import check_boards_file, plan_jobs, resolve_models, resolve_targets
+    from .plan import STAGE_KINDS, check_boards_file, plan_jobs, resolve_models, resolve_targets
     from .progress import Progress
     from .store import ResultsStore
 
@@ -123,6 +135,10 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
                        ("boards", boards)):
         if value is not None:
             options[key] = str(value.resolve()) if isinstance(value, Path) else value
+    # Typed and checked against every component of the planned jobs before anything runs:
+    # an unknown key or a bad value is exit 2 here, not a surprise in a worker.
+    options = check_jobs(jobs_list, lambda spec: registry.component(STAGE_KINDS[spec.kind], spec.component),
+                         options, CLI_OPTIONS)
     if dry_run:
         click.echo(plan_text(jobs_list, as_json))
         return
@@ -319,20 +335,47 @@ def list_targets(as_json: bool) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
-def plugins(as_json: bool) -> None:
-    """Installed plugins, their versions and what each provides."""
+@click.option("--verbose", "-v", is_flag=True, help="Also list each component's options: type, default, help.")
+def plugins(as_json: bool, verbose: bool) -> None:
+    """Installed plugins, their versions and what each provides.
+
+    \b
+    With -v, every component's options (set them with `zoo-bench run -s NAME=VALUE`).
+    """
+    from .options import CLI_OPTIONS, describe_options
+
     registry = _registry()
     infos = sorted(registry.plugins.values(), key=lambda i: i.name)
+
+    def components_of(info) -> list[tuple[str, Any]]:
+        return [(f"{kind}:{name}", registry.components[kind][name])
+                for kind, names in sorted(info.provides.items()) if kind != "target" for name in names]
+
     if as_json:
-        click.echo(json.dumps([{"name": i.name, "distribution": i.distribution, "version": i.version,
-                                "provides": i.provides} for i in infos]
-                              + [{"name": e.plugin, "error": str(e)} for e in registry.errors], indent=2))
+        listed = []
+        for i in infos:
+            entry: dict[str, Any] = {"name": i.name, "distribution": i.distribution, "version": i.version,
+                                     "provides": i.provides}
+            if verbose:
+                entry["options"] = {label: dict(describe_options(comp)) for label, comp in components_of(i)}
+            listed.append(entry)
+        click.echo(json.dumps(listed + [{"name": e.plugin, "error": str(e)} for e in registry.errors], indent=2))
         return
     rows = []
     for info in infos:
         provides = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(info.provides.items()))
         rows.append([info.name, info.distribution or "", info.version or "", provides or "(nothing)"])
     click.echo(format_table(["plugin", "distribution", "version", "provides"], rows, max_width=90))
+    if verbose:
+        lines = ["", "options of `zoo-bench run` (-s NAME=VALUE or their own flags):"]
+        lines += [f"  {name}: {opt.describe()}" for name, opt in sorted(CLI_OPTIONS.items())]
+        for info in infos:
+            for label, comp in components_of(info):
+                described = describe_options(comp)
+                lines.append("")
+                lines.append(f"{label} ({info.name}){'' if described else ': no options'}")
+                lines += [f"  {name}: {text}" for name, text in described]
+        click.echo("\n".join(lines))
 
 
 @cli.command()

@@ -6,7 +6,9 @@ the built-in ones included. ``docs/plugins.md`` documents every hook with its ex
 ``tests/framework/test_docs.py`` fails when the two drift.
 
 Registration hooks receive a ``register`` callback and call it once per component; the core
-keeps the registry and rejects duplicate names, naming both plugins.
+keeps the registry and rejects duplicate names, naming both plugins. Every hook is called
+through ``pm.hook`` with pluggy's own semantics (one call per hook, ``tryfirst``/``trylast``
+ordering, hook wrappers, tracing).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from .components import Compiler, ModelSource, Quantizer, Runner, Target
+    from pathlib import Path
+
+    from .components import Compiler, ModelSource, ModelSpec, Quantizer, Runner, Target
     from .plan import Job
     from .records import JobResult
 
@@ -68,6 +72,22 @@ def zoo_bench_register_targets(register: Callable[[Target], None]) -> None:
     :param register: call ``register(target)`` with a :class:`~zoo_bench.components.Target`
         instance: its id, vendor, device class (MCU/NPU/MPU/CPU), clock, memory sizes and
         ``plan()``, the chain of stages a model goes through for it.
+    """
+
+
+@hookspec(firstresult=True)
+def zoo_bench_recognize_model(model: str, path: Path | None) -> ModelSpec | None:
+    """Which model does this ``--model`` value mean? The first non-``None`` answer wins.
+
+    Asked for a value that is neither a catalog name, a family name nor a glob: a model file
+    (``path`` is set) or a name outside every catalog (``mobilenet_v2_0.5_160``). The core's
+    ``trylast`` default asks each registered source's ``spec_for_path(path)`` or
+    ``spec_for_name(model)``, in registration order; implement this hook (with ``tryfirst=True``
+    to go before other plugins) to claim names or files before that.
+
+    :param model: the value as the user typed it.
+    :param path: ``Path(model)`` when the value names an existing file, else ``None``.
+    :return: the :class:`~zoo_bench.components.ModelSpec` to build, or ``None`` (not ours).
     """
 
 

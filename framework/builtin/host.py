@@ -19,19 +19,21 @@ import numpy as np
 from .. import hookimpl
 from ..components import Artifact, ModelSpec, Runner, StageContext, StageOutput, Target
 from ..errors import UsageError
+from ..options import Option
 from ..plan import Planner, StageRef
 from ..timing import latency_figures, time_calls
 from ..tools import dist_version, missing_module
 
 RUN_OPTIONS = {
-    "threads": "CPU threads the runtime may use (default 1)",
-    "warmup": "untimed inferences before timing (default 5)",
-    "runs": "timed inferences (default 50)",
+    "threads": Option("int", default=1, min=1, max=256, help="CPU threads the runtime may use"),
+    "warmup": Option("int", default=5, min=0, help="untimed inferences before timing"),
+    "runs": Option("int", default=50, min=1, help="timed inferences"),
 }
 
 
 def _run_settings(options: dict[str, Any]) -> tuple[int, int, int]:
-    return int(options.get("threads", 1)), int(options.get("warmup", 5)), int(options.get("runs", 50))
+    """(threads, warmup, runs) of a stage's typed options (declared defaults filled in)."""
+    return options["threads"], options["warmup"], options["runs"]
 
 
 def random_input(shape: tuple[int, ...], dtype: np.dtype, seed: int = 0) -> np.ndarray:
@@ -56,7 +58,7 @@ class HostRuntimeRunner(Runner):
         return {self.distribution: dist_version(self.distribution)}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        if missing_module([self.module]):
+        if missing_module(self.module):
             return f"{self.distribution} is not installed (pip install 'zoo-bench[host]')"
         return None
 
@@ -91,7 +93,7 @@ class LiteRtRunner(HostRuntimeRunner):
         return StageOutput(figures=latency_figures(samples, "measured-host", "litert", version, extra))
 
     def predict(self, artifact: Artifact, batch: np.ndarray, options: dict[str, Any]) -> np.ndarray:
-        interp = self._interpreter(str(artifact.path), int(options.get("threads", 1)))
+        interp = self._interpreter(str(artifact.path), options.get("threads", 1))
         (inp,) = interp.get_input_details()
         out = interp.get_output_details()[0]
         results = []
@@ -146,7 +148,7 @@ class OnnxRuntimeRunner(HostRuntimeRunner):
         return StageOutput(figures=latency_figures(samples, "measured-host", "onnxruntime", version, extra))
 
     def predict(self, artifact: Artifact, batch: np.ndarray, options: dict[str, Any]) -> np.ndarray:
-        sess = self._session(str(artifact.path), int(options.get("threads", 1)))
+        sess = self._session(str(artifact.path), options.get("threads", 1))
         name = sess.get_inputs()[0].name
         return np.concatenate([sess.run(None, {name: x[None, ...].astype(np.float32)})[0] for x in batch])
 

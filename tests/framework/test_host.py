@@ -9,6 +9,7 @@ import pytest
 from zoo_bench.builtin.host import HostCpuTarget, LiteRtRunner, OnnxRuntimeRunner, random_input
 from zoo_bench.components import Artifact, ModelSpec, StageContext
 from zoo_bench.errors import UsageError
+from zoo_bench.options import stage_options
 
 
 def tiny_onnx(path: Path) -> np.ndarray:
@@ -29,7 +30,8 @@ def tiny_onnx(path: Path) -> np.ndarray:
 def ctx_for(path: Path, fmt: str, tmp_path: Path, **options) -> StageContext:
     spec = ModelSpec(name="tiny", source="test", family="tiny", resolution=2, native_format=fmt)
     target = HostCpuTarget(id="cpu", vendor="host", device_class="CPU")
-    return StageContext(spec, target, "run:onnxruntime:float32", options, {"x": Artifact(path, fmt)}, tmp_path)
+    typed = stage_options(OnnxRuntimeRunner(), {}, options, {})  # both host runners declare the same options
+    return StageContext(spec, target, "run:onnxruntime:float32", typed, {"x": Artifact(path, fmt)}, tmp_path)
 
 
 def test_onnxruntime_runner_times_and_predicts(tmp_path):

@@ -3,7 +3,6 @@ hand-made rows where a specific situation (a regression) must be set up."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
 from zoo_bench.records import Record

@@ -60,7 +60,7 @@ def accuracy_plot(rows: list[dict[str, Any]]) -> str | None:
                                 f"({a['dataset'] or 'data set'}, {a['n_images'] or '?'} images)"))
     if not points:
         return None
-    return scatter(points, "latency, ms (log scale)", "top-1 accuracy, %")
+    return scatter(points, "latency, ms (log scale)", "top-1 accuracy, %", y_range=(0.0, 100.0))
 
 
 def memory_plot(rows: list[dict[str, Any]]) -> str | None:

@@ -99,14 +99,19 @@ def bar_chart_log(bars: list[Bar], axis_label: str, label_width: int = 330, widt
 
 
 def scatter(points: list[Point], x_label: str, y_label: str, log_x: bool = True, log_y: bool = False,
-            diagonal: bool = False, width: int = 560, height: int = 380) -> str:
+            diagonal: bool = False, y_range: tuple[float, float] | None = None, width: int = 560,
+            height: int = 380) -> str:
     """Points with axes; ``diagonal`` draws y = x (for estimate against measurement)."""
     left, right, top, bottom = 60, 20, 15, 45
     xs, ys = [p.x for p in points], [p.y for p in points]
     if diagonal:
         xs = ys = xs + ys
     x = LogScale(xs, left, width - right) if log_x else LinearScale(min(xs), max(xs), left, width - right)
-    y = LogScale(ys, height - bottom, top) if log_y else LinearScale(0, max(max(ys), 1.0) * 1.05, height - bottom, top)
+    if log_y:
+        y: LogScale | LinearScale = LogScale(ys, height - bottom, top)
+    else:
+        lo, hi = y_range or (0.0, max(max(ys), 1.0) * 1.05)
+        y = LinearScale(lo, hi, height - bottom, top)
     body = ['<g class="axes">',
             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#333"/>',
             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#333"/>']

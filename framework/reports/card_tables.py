@@ -96,13 +96,18 @@ class CardRows:
         return found[0] if found else None
 
     def why_missing(self, target: str, kinds: tuple[str, ...]) -> str:
-        """'not measured: <reason>': the first stage of a relevant kind that did not succeed, and why."""
+        """'not measured: <reason>' for a figure that stages of ``kinds`` (in order) would have produced."""
         stages = [r for r in self.rows if r["target"] == target and r["metric"] == "stage_seconds"]
-        bad = sorted((r for r in stages if r["status"] != "ok" and r["stage_kind"] in kinds),
-                     key=lambda r: ("blocked_by" in (r["extra"] or ""), r["stage"]))
-        if not bad:
-            return f"not measured: no {' or '.join(kinds)} stage of this run reports it"
-        return self.why_stage(bad[0])
+        for kind in kinds:
+            of_kind = [r for r in stages if r["stage_kind"] == kind]
+            bad = sorted((r for r in of_kind if r["status"] != "ok"),
+                         key=lambda r: ("blocked_by" in (r["extra"] or ""), r["stage"]))
+            if bad:
+                return self.why_stage(bad[0])
+            if of_kind:
+                names = ", ".join(f"`{r['stage']}`" for r in sorted(of_kind, key=lambda r: r["stage"]))
+                return f"not measured: {names} ran and did not report it"
+        return f"not measured: no {' or '.join(kinds)} stage in this run"
 
     def why_stage(self, r: dict[str, Any]) -> str:
         """'not measured: ...' for one stage row that did not succeed, naming the root cause."""
@@ -226,7 +231,7 @@ def _engine(row: dict[str, Any]) -> str:
     extra = extra_of(row)
     engine = extra.get("engine") or extra.get("delegate") or extra.get("runtime") or row["component"]
     threads = extra.get("threads")
-    return f"{engine}" + (f", {threads} threads" if threads else "")
+    return f"{engine}" + (f", {threads} thread{'s' if threads != 1 else ''}" if threads else "")
 
 
 def inference_time(cr: CardRows) -> Table:
@@ -250,11 +255,13 @@ def inference_time(cr: CardRows) -> Table:
             lat = next((r for r in rows if r["metric"] in LATENCY), None)
             ips = next((r for r in rows if r["metric"] == "inferences_per_s"), None)
             extra = extra_of(lat) if lat else {}
-            clock = extra.get("clock_mhz") or facts.clock_mhz
+            # a target's clock is its CPU's: it is the engine's clock only on a microcontroller
+            clock = extra.get("clock_mhz") or (facts.clock_mhz if facts.device_class == "MCU" else None)
+            board = extra.get("board") or (lat.get("host_cpu") if lat and lat["method"] == "measured-host" else None)
             time_cell = cr.cell(lat, target, compare_metric="latency_mean_ms")
             if lat and lat["metric"] == "latency_p50_ms":
                 time_cell = time_cell.replace(" [", " (median) [", 1)
-            t.rows.append([cr.model, format_name(variant), resolution_text(cr), extra.get("board") or facts.board,
+            t.rows.append([cr.model, format_name(variant), resolution_text(cr), board or facts.board,
                            _engine(lat) if lat else "-", f"{num(float(clock))} MHz" if clock else "-",
                            time_cell, cr.cell(ips, target) if ips else "-", tools([lat, ips])])
     return t

@@ -20,9 +20,10 @@ from tests.conftest import run_cli
 
 # Headers of ST's MobileNet v2 card (the seed card 002_8a0e983dbe89c9cb.txt): MCU memory footprint and inference
 # time tables; the last, vendor-named version column is ours "Tool version" (see docs/reports.md).
-ST_MCU_MEMORY = "| Model | Format | Resolution | Series | Activation RAM | Runtime RAM | Weights Flash | Code Flash | " \
-                "Total RAM | Total Flash | Tool version |"
-ST_INFERENCE = "| Model | Format | Resolution | Board | Execution Engine | Frequency | Inference time (ms) | Inf / sec |"
+ST_MCU_MEMORY = ("| Model | Format | Resolution | Series | Activation RAM | Runtime RAM | Weights Flash | Code Flash "
+                 "| Total RAM | Total Flash | Tool version |")
+ST_INFERENCE = ("| Model | Format | Resolution | Board | Execution Engine | Frequency | Inference time (ms) "
+                "| Inf / sec |")
 ST_NPU_MEMORY = "| Model | Dataset | Format | Resolution | Series | Internal RAM (KiB) | External RAM (KiB) | " \
                 "Weights Flash (KiB) |"
 MODEL = "mobilenet_v2_0.35_224"

@@ -407,31 +407,48 @@ def compare(base_run, new_run, output, latency_threshold, memory_threshold, accu
 @click.option("--model", "-m", "models", multiple=True, help="Only these models (default: every model of the run).")
 @click.option("--output-dir", "--cards-dir", "cards_dir", type=click.Path(path_type=Path), default=Path("model_cards"),
               show_default=True, help="Where MODEL.md is written.")
+@click.option("--rows", "rows_file", type=click.Path(path_type=Path),
+              help="Make the cards from this rows file (see --export-rows) instead of a run of the store.")
+@click.option("--export-rows", type=click.Path(path_type=Path),
+              help="Also write the rows the cards are made from to this file (JSON lines, small, committable).")
 def card(model_args: tuple[str, ...], output: Path, run_id: str | None, models: tuple[str, ...],
-         cards_dir: Path) -> None:
+         cards_dir: Path, rows_file: Path | None, export_rows: Path | None) -> None:
     """Write model cards shaped like the vendors' (memory, inference time, accuracy, fit) from a run.
 
     \b
-    Example:
+    Examples:
       zoo-bench card mobilenet_v2_0.35_224 --output-dir model_cards
-    Regenerating from the same rows gives the same bytes.
+      zoo-bench card --export-rows model_cards/results.jsonl      (the rows, to commit)
+      zoo-bench card --rows model_cards/results.jsonl             (the cards again, same bytes)
     """
     from .plan import split_patterns
     from .reports.cards import write_cards
     from .reports.inputs import plugin_sections, report_run, target_facts
+    from .reports.rows_file import load_rows, save_rows
     from .store import ResultsStore
 
-    store = ResultsStore(output)
-    rid = report_run(store, run_id)
-    rows = store.read(rid).to_pylist()
+    if rows_file is not None:
+        if run_id is not None:
+            raise UsageError("give --rows or --run, not both")
+        rows = load_rows(rows_file)
+        rid = ", ".join(sorted({str(r["run_id"]) for r in rows}))
+        command = f"zoo-bench card --rows {rows_file.as_posix()} --output-dir {cards_dir.as_posix()}"
+    else:
+        store = ResultsStore(output)
+        rid = report_run(store, run_id)
+        rows = store.read(rid).to_pylist()
+        command = "zoo-bench card {model} --run " + rid
     asked = (*model_args, *models)
     wanted = set(split_patterns(asked)) if asked else {r["model"] for r in rows}
     unknown = wanted - {r["model"] for r in rows}
     if unknown:
-        raise UsageError(f"run {rid} has no rows for {', '.join(sorted(unknown))}")
+        raise UsageError(f"{'rows file' if rows_file else 'run'} {rid} has no rows for {', '.join(sorted(unknown))}")
+    if export_rows is not None:
+        save_rows([r for r in rows if r["model"] in wanted], export_rows)
+        click.echo(str(export_rows))
     registry = _registry()
     for path in write_cards(rows, rid, cards_dir, wanted, target_facts(registry), plugin_sections(registry),
-                            lambda m: f"zoo-bench card {m} --run {rid}"):
+                            lambda m: command.replace("{model}", m)):
         click.echo(str(path))
 
 

@@ -168,3 +168,22 @@ def test_bad_compare_options_are_one_line_usage_errors(tmp_path, zb_env, args):
     proc = run_cli(["compare", "-o", str(out), *args], env=zb_env)
     assert proc.returncode == 2 and proc.stderr.startswith("zoo-bench: error:")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.e2e
+def test_two_real_runs_of_the_same_build_compare_clean(tmp_path):
+    """Issue 12: the smallest catalog model on the host CPU (LiteRT), built once and measured twice with
+    --rerun run; the noise-aware comparison must find no regression between the two measurements."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_BENCH_")}
+    env["ZOO_BENCH_CACHE"] = str(tmp_path / "cache")
+    out = tmp_path / "out"
+    for _ in range(2):
+        proc = run_cli(["run", "-m", "mobilenet_v2_0.35_128", "-t", "cpu", "-o", str(out), "-q", "--rerun", "run",
+                        "--runs", "40", "--threads", "1"], env=env)
+        assert proc.returncode == 0, proc.stderr
+    report = run_cli(["compare", "-o", str(out), "--json", "--require-fresh"], env=env)
+    changes = json.loads(report.stdout)["changes"]
+    failures = [c for c in changes if c["verdict"] in ("regression", "broken", "gone")]
+    assert report.returncode == 0 and not failures, failures

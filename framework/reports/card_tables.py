@@ -85,6 +85,8 @@ class CardRows:
         self.facts = {t: targets.get(t, TargetFacts(t)) for t in self.targets}
         first = rows[0]
         self.resolution, self.classes = first["resolution"], first["classes"]
+        #: vendor figures printed beside ours, by (target, metric), listed with their source under the tables
+        self.published_used: dict[tuple[str, str], Any] = {}
 
     def figures(self, target: str, metrics: list[str], variant: str | None = None) -> list[dict[str, Any]]:
         found = [r for r in self.ok if r["target"] == target and r["metric"] in metrics
@@ -127,6 +129,7 @@ class CardRows:
         text = f"{num(row['value'])}{' ' + unit if unit else ''} {MARKERS.get(row['method'], '[?]')}"
         theirs = published(self.model, target, compare_metric or row["metric"], self.classes)
         if theirs is not None:
+            self.published_used[(target, compare_metric or row["metric"])] = theirs
             diff = difference_pct(row["value"], theirs.value)
             text += f" (published {num(theirs.value)}{'' if diff is None else f', {diff:+.1f} %'})"
         return text
@@ -318,3 +321,14 @@ def accuracy_tables(cr: CardRows) -> list[Table]:
                                cr.cell(top5, target, "%", "-"), target, str(images or "-"), tools([top1, top5])])
         tables.append(t)
     return tables
+
+
+def published_sources(cr: CardRows) -> Table | None:
+    """Where each vendor figure printed in the card comes from (call after the other tables)."""
+    if not cr.published_used:
+        return None
+    t = Table("Published figures beside ours", ["Target", "Metric", "Published", "Source", "Vendor's setup"])
+    for (target, metric), p in sorted(cr.published_used.items()):
+        t.rows.append([target, metric, f"{num(p.value)} {p.unit}", f"{p.label()}, seed card {p.card}",
+                       p.published_with or "-"])
+    return t

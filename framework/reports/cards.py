@@ -23,6 +23,7 @@ from .card_tables import (
     memory_tables,
     multi_thread_tables,
     network_information,
+    published_sources,
     recommended_platforms,
 )
 
@@ -71,6 +72,7 @@ def render_card(model: str, rows: list[dict[str, Any]], run_id: str, targets: di
         "timing": inference_time(cr), "threads": multi_thread_tables(cr), "accuracy": accuracy_tables(cr),
         "sections": sorted(sections, key=lambda s: (s.title, s.body)),
     }
+    context["published"] = published_sources(cr)  # after the tables: it lists what they printed
     text = _environment().get_template("card.md.j2").render(**context)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.rstrip() + "\n"

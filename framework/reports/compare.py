@@ -4,8 +4,10 @@ Rows are matched on (model, target, stage, metric, variant), plus the thread cou
 holds several rows for the same figure (multi-thread tables). Each judged metric has a direction
 (lower latency is better, higher accuracy is better) and a threshold of its kind: latency and
 throughput in percent, memory in percent, accuracy in points. A measured latency whose raw samples
-exist in both runs is a regression only when it is beyond the threshold *and* beyond the noise
-(a bootstrap interval of the ratio, :mod:`.noise`); otherwise its verdict is ``noise``.
+exist in both runs is judged by its median only, and is a regression only when it is beyond the
+threshold *and* beyond the noise (a bootstrap interval of the median ratio, :mod:`.noise`);
+otherwise its verdict is ``noise``. The tails and the mean of the same samples are reported, not
+judged: they follow the load of a shared machine more than the build.
 
 A stage that was ok in the base and is not now is ``broken``; a figure of the base that the new
 run lacks is ``gone``. Both are failures, as are regressions.
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
-from .noise import RatioInterval, ratio_interval
+from .noise import STATISTICS, RatioInterval, ratio_interval
 
 #: metric -> +1 when higher is better, -1 when lower is better. Others are reported, not judged.
 DIRECTION = {
@@ -208,6 +210,9 @@ def compare_rows(base_rows: list[dict[str, Any]], new_rows: list[dict[str, Any]]
             verdict = "fixed"
         elif b_status != "ok":
             verdict, reason = "same", n.get("reason") or ""
+        elif metric != "latency_p50_ms" and metric in STATISTICS and _samples(base, key) and _samples(new, key):
+            # tails and means of a sampled distribution move with the machine's load; the median decides
+            verdict, reason = "same", "judged by the median (latency_p50_ms) of the same samples"
         else:
             verdict, interval = _judge(metric, b, n, thresholds, (_samples(base, key), _samples(new, key)))
         b_val = b["value"] if b and b_status == "ok" else None

@@ -154,7 +154,9 @@ def network_information(cr: CardRows) -> Table:
     quant = sorted({r["component"] for r in cr.rows if r["stage_kind"] == "quantize" and r["component"]})
     first = cr.rows[0]
     t = Table("Network information", ["Network Information", "Value"])
-    t.rows.append(["Framework", f"{src[0]['component']}" if src else "-"])
+    exports = sorted({tool_of(r) for r in cr.ok if r["stage_kind"] in ("export", "quantize")})
+    framework = src[0]["component"] if src else "-"
+    t.rows.append(["Framework", framework + (f" (converted with {', '.join(exports)})" if exports else "")])
     t.rows.append(["MParams", f"{num(params['value'] / 1e6)} M {MARKERS.get(params['method'], '')} "
                    f"({tool_of(params)})" if params else cr.why_missing(cr.targets[0], ("source",))])
     if macs:

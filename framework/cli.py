@@ -365,8 +365,9 @@ def compare(base_run, new_run, output, latency_threshold, memory_threshold, accu
     """Compare two runs (default: the last two finished runs) for CI.
 
     \b
-    Measured latencies are judged on their raw samples: a change is a regression only
-    when it is beyond its threshold AND its 95 % bootstrap interval excludes no change.
+    A measured latency is judged by the median of its raw samples: a change is a
+    regression only when it is beyond its threshold AND the 95 % bootstrap interval
+    of the median ratio excludes 1 (else its verdict is "noise").
     Exit code 1 when a figure regressed, a stage broke, a figure is gone or NEW did not
     finish; 0 otherwise; 2 for bad input.
     \b

@@ -88,9 +88,13 @@ def write_cards(rows: list[dict[str, Any]], run_id: str, out_dir: Path, models: 
                 targets: dict[str, TargetFacts] | None = None,
                 sections_for: Any = None, command_for: Any = None) -> list[Path]:
     """Write ``out_dir/<model>.md`` for each model; ``sections_for(model, rows)`` gives plugin sections."""
+    from ..errors import UsageError
     from ..store import safe_name
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write cards into {out_dir}: {exc.strerror or exc}") from None
     written = []
     for model in sorted(models):
         mrows = [r for r in rows if r["model"] == model]
@@ -99,7 +103,10 @@ def write_cards(rows: list[dict[str, Any]], run_id: str, out_dir: Path, models: 
         path = out_dir / f"{safe_name(model)}.md"
         text = render_card(model, mrows, run_id, targets, sections, command)
         # write only on change, so regenerating an unchanged card leaves its file untouched
-        if not path.is_file() or path.read_text() != text:
-            path.write_text(text)
+        try:
+            if not path.is_file() or path.read_text() != text:
+                path.write_text(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write card {path}: {exc.strerror or exc}") from None
         written.append(path)
     return written

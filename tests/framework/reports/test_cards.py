@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 from zoo_bench import hookimpl
@@ -164,3 +165,12 @@ def test_card_of_a_model_the_run_does_not_have_is_a_usage_error(tmp_path, zb_env
 def test_no_published_figure_means_no_published_text(metric):
     text = render_card("fake_tiny", [row(metric, 1.0, model="fake_tiny")], "r1")
     assert "(published" not in text
+
+
+def test_cards_dir_that_is_a_file_is_a_usage_error(tmp_path, zb_env):
+    """Issue 7 item 9: one line and exit 2, no traceback."""
+    target = tmp_path / "a_file"
+    target.write_text("")
+    repo_rows = Path(__file__).resolve().parents[3] / "model_cards" / "results.jsonl"
+    proc = run_cli(["card", "--rows", str(repo_rows), "--output-dir", str(target)], env=zb_env)
+    assert proc.returncode == 2 and "cannot write cards into" in proc.stderr and "Traceback" not in proc.stderr

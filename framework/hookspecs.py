@@ -14,7 +14,7 @@ ordering, hook wrappers, tracing).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -107,4 +107,16 @@ def zoo_bench_job_finished(job: Job, result: JobResult) -> None:
     :param job: the :class:`~zoo_bench.plan.Job` that ran.
     :param result: its :class:`~zoo_bench.records.JobResult`: status and every record row,
         already written to the results store.
+    """
+
+
+@hookspec
+def zoo_bench_card_sections(model: str, rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Add sections to a model card (``zoo-bench card``), after the vendor-shaped ones.
+
+    :param model: the model the card is about.
+    :param rows: that model's rows of the run the card is made from (dicts of the results
+        schema, every target), so a section can show figures the standard tables do not.
+    :return: ``(title, markdown body)`` pairs; an empty list adds nothing. Sections are sorted
+        by title, so a card stays byte-identical when regenerated from the same rows.
     """

@@ -417,6 +417,11 @@ def card(output: Path, run_id: str | None, models: tuple[str, ...], cards_dir: P
         click.echo(str(path))
 
 
+from .estimate.cli import fidelity, fit  # noqa: E402  (estimators: commands of their own package)
+
+cli.add_command(fidelity)
+cli.add_command(fit)
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="zoo-bench", standalone_mode=False)

@@ -30,8 +30,11 @@ def _files(points: tuple[Path, ...]) -> list[Path]:
               help="Points files (default: every installed plugin's published_points.json).")
 @click.option("--measured", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Measured points written by `zoo-bench fit`, added to the published ones.")
+@click.option("--workloads", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Cached workloads (default: the one zoo-bench ships, framework/estimate/workloads.json).")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
-def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None, as_json: bool) -> None:
+def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None, workloads: Path | None,
+             as_json: bool) -> None:
     """How good the estimates are: per target and published point, the estimate, the published
     figure, the error and the leave-one-model-out error; median and worst per target.
 
@@ -41,7 +44,7 @@ def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None
     from .estimators import fit_all
     from .fidelity import report, text_report
 
-    fits = fit_all(_files(points), extra=measured, target=target)
+    fits = fit_all(_files(points), workloads_file=workloads, extra=measured, target=target)
     if target and not fits:
         known = sorted({p["target"] for f in _files(points) for p in json.loads(f.read_text()).get("points", [])})
         raise UsageError(f"no fitted estimate for target {target!r} (targets with points: {', '.join(known)})")
@@ -71,8 +74,9 @@ def measured_points(rows: list[dict[str, Any]], targets: set[str], stage: str | 
         key = f"measured:{r['model']}@{r['target']}:{r['stage']}"
         est = estimates.get((r["model"], r["target"]))
         if est and "workload" in est:
+            base = {r["target"]: {"latency_mean_ms": est["baseline_ms"]}} if "baseline_ms" in est else {}
             entry = {"definition": {"builder": "measured", "model": r["model"]}, "workload": est["workload"],
-                     "baselines": {r["target"]: {"latency_mean_ms": est["baseline_ms"]}} if "baseline_ms" in est else {}}
+                     "baselines": base}
         elif r["model"] in workloads:
             entry = workloads[r["model"]]
         else:
@@ -93,33 +97,39 @@ def measured_points(rows: list[dict[str, Any]], targets: set[str], stage: str | 
                               "measured-board latency_mean_ms row of the target.")
 @click.option("--points-out", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the measured points (default: <output>/estimates/measured_points.json).")
+@click.option("--points", type=click.Path(path_type=Path, exists=True, dir_okay=False), multiple=True,
+              help="Points files (default: every installed plugin's published_points.json).")
+@click.option("--workloads", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Cached workloads (default: the one zoo-bench ships).")
 @click.option("--json", "as_json", is_flag=True, help="The refitted fidelity report as JSON.")
-def fit(targets: tuple[str, ...], output: Path, stage: str | None, points_out: Path | None, as_json: bool) -> None:
+def fit(targets: tuple[str, ...], output: Path, stage: str | None, points_out: Path | None,
+        points: tuple[Path, ...], workloads: Path | None, as_json: bool) -> None:
     """Refit estimators with your own board measurements from a results store.
 
     \b
     Writes the measured points, then prints the refitted fidelity of each target. Use them with
       zoo-bench run ... -s measured_points=<output>/estimates/measured_points.json
     """
+    from ..store import ResultsStore
     from .data import load_workloads
     from .estimators import fit_all
     from .fidelity import report, text_report
-    from ..store import ResultsStore
 
     store = ResultsStore(output)
     if not store.run_ids():
         raise UsageError(f"no runs in {output} (run `zoo-bench run` with a board first, or pass --output)")
     rows = store.query("select * from results").to_pylist()
-    points, workloads, notes = measured_points(rows, set(targets), stage, load_workloads())
+    found, used, notes = measured_points(rows, set(targets), stage,
+                                        load_workloads(workloads) if workloads else load_workloads())
     for note in notes:
         click.echo(f"zoo-bench: note: {note}", err=True)
-    if not points:
+    if not found:
         raise UsageError(f"no measured-board latency_mean_ms rows for {', '.join(targets)} in {output}")
     path = points_out or output / "estimates" / "measured_points.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"sources": {"measured": {"repo": "local results store", "commit": str(output.resolve()),
                                                          "note": "written by zoo-bench fit"}},
-                                "points": points, "workloads": workloads}, indent=1) + "\n")
-    click.echo(f"wrote {len(points)} measured points to {path}", err=True)
-    fits = [f for t in targets for f in fit_all(_files(()), extra=path, target=t)]
-    click.echo(json.dumps(report(fits), indent=1) if as_json else text_report(fits), nl=not as_json and False)
+                                "points": found, "workloads": used}, indent=1) + "\n")
+    click.echo(f"wrote {len(found)} measured points to {path}", err=True)
+    fits = [f for t in targets for f in fit_all(_files(points), workloads_file=workloads, extra=path, target=t)]
+    click.echo(json.dumps(report(fits), indent=1) if as_json else text_report(fits).rstrip("\n"))

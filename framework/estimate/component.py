@@ -46,9 +46,10 @@ class ModelEstimator(Runner):
                                   help="fit on the points of this target id instead of the job's target"),
     }
 
-    def __init__(self, name: str, points: Path, description: str = ""):
+    def __init__(self, name: str, points: Path, description: str = "", workloads: Path = WORKLOADS_FILE):
         self.name = name  # type: ignore[misc]  # one registered instance per vendor plugin
         self.points = Path(points)
+        self.workloads = Path(workloads)
         self._description = description
 
     def describe(self) -> str:
@@ -59,7 +60,7 @@ class ModelEstimator(Runner):
         return {TOOL: ESTIMATOR_VERSION, "points": digest}
 
     def input_files(self, options: dict[str, Any]) -> list[Path]:
-        files = [self.points, WORKLOADS_FILE]
+        files = [self.points, self.workloads]
         if options.get("measured_points"):
             files.append(Path(options["measured_points"]))
         return [f for f in files if f.exists()]
@@ -76,7 +77,7 @@ class ModelEstimator(Runner):
         """Every metric of ``target`` with points, fitted (fast: cached workloads only)."""
         from .estimators import fit_target
 
-        workloads = load_workloads()
+        workloads = load_workloads(self.workloads)
         pf = merge_extra(load_points(self.points), Path(measured) if measured else None, workloads)
         metrics = sorted({p["metric"] for p in pf.points if p["target"] == target})
         return [f for m in metrics if (f := fit_target(pf, workloads, target, m)) is not None]

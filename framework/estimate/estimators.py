@@ -98,8 +98,8 @@ def fit_all(files: list[Path], workloads_file: Path | None = None, extra: Path |
     fits = []
     for path in files:
         pf = merge_extra(load_points(path), extra, workloads)
-        pairs = sorted({(p["target"], p["metric"]) for p in pf.points}, key=lambda tm: (tm[0], tm[1] != "latency_mean_ms",
-                                                                                           tm[1]))
+        pairs = sorted({(p["target"], p["metric"]) for p in pf.points},
+                       key=lambda tm: (tm[0], tm[1] != "latency_mean_ms", tm[1]))
         for t, metric in pairs:
             if target and t != target:
                 continue

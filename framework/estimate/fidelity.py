@@ -86,7 +86,7 @@ def text_report(fits: list[TargetFit]) -> str:
         s = summary(tf)
         m = tf.model
         coefs = ", ".join(f"{k}={v:.4g}" for k, v in s["coefficients"].items())
-        goal = ("goal met" if s["goal_met"] else "goal NOT met") if s["goal_met"] is not None else "no goal (< 8 points)"
+        goal = "no goal (< 8 points)" if s["goal_met"] is None else "goal met" if s["goal_met"] else "goal NOT met"
         out.append(f"{m.target} {m.metric}: {s['points']} points, {s['networks']} networks; "
                    f"LOMO median |err| {_fmt(s['lomo_median_abs_error_pct'])} %, worst "
                    f"{_fmt(s['lomo_worst_abs_error_pct'])} % ({goal}, goal {s['goal_pct']} %)")

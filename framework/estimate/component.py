@@ -136,7 +136,7 @@ class ModelEstimator(Runner):
         extra = {
             "estimator": self.name, "target_points": target, "points_file": self.points.name,
             "fitted_on": points, "networks": len(m.groups),
-            "interval": None if interval is None else [round(interval[0], 4), round(interval[1], 4)],
+            "interval": None if interval is None else [interval[0], interval[1]],
             "interval_basis": "10th-90th percentile (min-max under 10 networks) of leave-one-model-out errors",
             "lomo_median_abs_error_pct": None if m.lomo_median_abs() is None else round(100 * m.lomo_median_abs(), 1),
             "features": {n: round(FEATURES[n](workload, baseline), 6) for n in m.features},

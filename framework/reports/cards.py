@@ -13,7 +13,10 @@ from typing import Any
 from ..table import fmt_value
 
 MEMORY = ["model_size_kib", "weights_flash_kib", "activation_ram_kib", "sram_used_kib", "dram_used_kib"]
-TIMING = ["latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "inferences_per_s", "init_ms"]
+TIMING = ["latency_p50_ms", "latency_mean_ms", "latency_p90_ms", "latency_p99_ms", "inferences_per_s", "init_ms"]
+#: Within a table, a board measurement comes first, then a tool's estimate, then the rest; a model
+#: estimate stays last, beside what it estimates (issue 11).
+METHOD_ORDER = {"measured-board": 0, "tool-estimate": 1, "measured-host": 2, "model-estimate": 3}
 ACCURACY = ["top1_float", "top1_int8", "top5_float", "top5_int8", "int8_agreement", "top1"]
 
 
@@ -47,7 +50,8 @@ def render_card(model: str, rows: list[dict[str, Any]], run_id: str) -> str:
         lines += ["", f"## Target `{target}` ({trows[0]['vendor']})", ""]
         for title, metrics in (("Memory footprint", MEMORY), ("Inference time", TIMING), ("Accuracy", ACCURACY)):
             table = [[r["stage"], r["variant"], r["metric"], r["value"], r["unit"], _provenance(r),
-                      _qualifiers(r)] for r in trows if r["status"] == "ok" and r["metric"] in metrics]
+                      _qualifiers(r)] for r in sorted(trows, key=lambda r: METHOD_ORDER.get(r["method"], 9))
+                     if r["status"] == "ok" and r["metric"] in metrics]
             if table:
                 lines += [f"### {title}", ""]
                 lines += _md_table(["Stage", "Format", "Metric", "Value", "Unit", "How", "Notes"], table)
@@ -67,6 +71,9 @@ def _qualifiers(r: dict[str, Any]) -> str:
     extra = json.loads(r["extra"] or "{}")
     notes = [f"{k}={v}" for k, v in sorted(extra.items()) if k in ("threads", "delegate", "config", "board",
                                                                      "system_config", "memory_mode", "bsp")]
+    if extra.get("interval"):
+        lo, hi = extra["interval"]
+        notes.append(f"interval {lo:.4g}-{hi:.4g} (leave-one-model-out)")
     if r.get("n_images"):
         notes.append(f"{r['n_images']} images of {r['dataset'] or 'the data set'}")
     return ", ".join(notes)

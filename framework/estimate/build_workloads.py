@@ -27,6 +27,9 @@ from .data import WORKLOADS_FILE, load_points_files, points_files
 from .workload import workload_of_tflite
 
 CALIBRATION_IMAGES = 8
+#: The int8 models built here are kept (not committed) so that workloads can be re-read without
+#: rebuilding: ``--reread`` uses them.
+MODEL_CACHE = Path.home() / ".cache" / "zoo-bench" / "estimate-models"
 
 
 def _calibration(shape: tuple[int, ...], low: float, high: float) -> Any:
@@ -137,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog", action="store_true", help="also every catalog model (slow)")
     parser.add_argument("--only", action="append", default=[], help="model names to (re)build")
     parser.add_argument("--missing", action="store_true", help="build only models not in the file yet")
+    parser.add_argument("--reread", action="store_true",
+                        help=f"re-read workloads of the int8 models kept in {MODEL_CACHE} (no rebuild)")
     parser.add_argument("--output", type=Path, default=WORKLOADS_FILE)
     args = parser.parse_args(argv)
 
@@ -167,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         definition = jobs[name]
         t0 = time.perf_counter()
+        kept = MODEL_CACHE / f"{name}.tflite"
+        if args.reread:
+            if kept.exists() and name in data["models"]:
+                data["models"][name]["workload"] = workload_of_tflite(kept).as_dict()
+                _save(args.output, data)
+            continue
         with tempfile.TemporaryDirectory(prefix="zoo-bench-workload-") as tmp:
             workdir = Path(tmp)
             try:
@@ -174,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                     model, converter = int8_from_catalog(name, workdir)
                 else:
                     model, converter = int8_from_definition(definition, workdir)
+                MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+                kept.write_bytes(model.read_bytes())
                 entry: dict[str, Any] = {"definition": definition, "converter": converter,
                                          "workload": workload_of_tflite(model).as_dict(), "baselines": {}}
                 for target, baseline in baselines.get(name, []):

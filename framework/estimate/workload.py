@@ -52,6 +52,9 @@ class Workload:
     largest_tensor_bytes: int = 0
     io_bytes: int = 0
     input_shape: list[int] = field(default_factory=list)
+    #: The activation graph, for memory planners: ``steps`` = [[input ids], [output ids], op name,
+    #: class] in execution order, ``sizes`` = tensor id -> bytes, graph ``inputs`` and ``outputs``.
+    graph: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_macs(self) -> float:
@@ -188,6 +191,7 @@ def workload_of_tflite(path: Path) -> Workload:
         w.bytes[cls] += float(sum(sizes[i] for i in ins) + sum(sizes[o] for o in outs))
         w.ops[cls] += 1
         steps.append((act_in, outs, name))
+        w.graph.setdefault("steps", []).append([act_in, outs, name, cls])
     w.layers = len(ops)
     w.weights_bytes = int(sum(sizes[i] for i in constant))
     w.peak_bytes, w.peak_inplace_bytes = activation_peaks(steps, sizes, graph_inputs, graph_outputs)
@@ -195,4 +199,6 @@ def workload_of_tflite(path: Path) -> Workload:
     w.largest_tensor_bytes = max((sizes[t] for t in activations), default=0)
     w.io_bytes = sum(sizes[t] for t in graph_inputs + graph_outputs)
     w.input_shape = [int(d) for d in tensors[graph_inputs[0]]["shape"]] if graph_inputs else []
+    used = {t for step in steps for t in step[0] + step[1]} | set(graph_inputs) | set(graph_outputs)
+    w.graph.update(sizes={str(t): sizes[t] for t in sorted(used)}, inputs=graph_inputs, outputs=graph_outputs)
     return w

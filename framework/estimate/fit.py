@@ -45,7 +45,16 @@ FEATURES: dict[str, Callable[[dict[str, Any], float | None], float]] = {
     "peak_inplace_kib": lambda w, b: w["peak_inplace_bytes"] / 1024.0,
     "largest_tensor_kib": lambda w, b: w["largest_tensor_bytes"] / 1024.0,
     "weights_kib": lambda w, b: w["weights_bytes"] / 1024.0,
+    "greedy_arena_kib": lambda w, b: _greedy(w) / 1024.0,
 }
+
+
+def _greedy(w: dict[str, Any]) -> float:
+    from .workload import greedy_arena
+
+    if not w.get("graph"):
+        return float("nan")
+    return float(greedy_arena(w["graph"]))
 
 
 def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, ...]:

@@ -202,3 +202,105 @@ def workload_of_tflite(path: Path) -> Workload:
     used = {t for step in steps for t in step[0] + step[1]} | set(graph_inputs) | set(graph_outputs)
     w.graph.update(sizes={str(t): sizes[t] for t in sorted(used)}, inputs=graph_inputs, outputs=graph_outputs)
     return w
+
+
+def lifetimes(graph: dict[str, Any]) -> dict[int, tuple[int, int]]:
+    """Tensor id -> (first step, last step) of the activation graph of a :class:`Workload`."""
+    steps = graph.get("steps", [])
+    n = len(steps)
+    first: dict[int, int] = {int(t): 0 for t in graph.get("inputs", [])}
+    last: dict[int, int] = {}
+    for i, (ins, outs, *_rest) in enumerate(steps):
+        for t in outs:
+            first.setdefault(int(t), i)
+            last.setdefault(int(t), i)
+        for t in ins:
+            last[int(t)] = max(last.get(int(t), i), i)
+    for t in graph.get("outputs", []):
+        last[int(t)] = n - 1
+    return {t: (first[t], last.get(t, first[t])) for t in first}
+
+
+
+def buffers(graph: dict[str, Any], in_place: bool = False, concat_in_place: bool = False
+            ) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
+    """Activation buffers (size, lifetime) after aliasing tensors that can share memory.
+
+    ``in_place``: an operator of :data:`_IN_PLACE` (element-wise, depthwise, reshape, quantize)
+    writes its output over an input that is read last by it and is at least as large.
+    ``concat_in_place``: the producers of a CONCATENATION write straight into its output (the
+    inputs are slices of it), as runtimes that plan concatenations away do.
+    """
+    sizes = {int(t): int(b) for t, b in graph.get("sizes", {}).items()}
+    life = lifetimes(graph)
+    parent = {t: t for t in life}
+
+    def root(t: int) -> int:
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    graph_inputs = {int(t) for t in graph.get("inputs", [])}
+    readers: dict[int, int] = {}
+    for ins, _outs, *_ in graph.get("steps", []):
+        for t in ins:
+            readers[int(t)] = readers.get(int(t), 0) + 1
+    for i, (ins, outs, name, *_) in enumerate(graph.get("steps", [])):
+        if len(outs) != 1:
+            continue
+        out = int(outs[0])
+        if concat_in_place and name == "CONCATENATION":
+            if all(readers.get(int(t), 0) == 1 and int(t) not in graph_inputs for t in ins):
+                for t in ins:
+                    parent[root(int(t))] = root(out)
+        elif in_place and name in _IN_PLACE:
+            for t in ins:
+                t = int(t)
+                if life[t][1] == i and t not in graph_inputs and sizes.get(t, 0) >= sizes.get(out, 0):
+                    parent[root(out)] = root(t)
+                    break
+    size: dict[int, int] = {}
+    span: dict[int, tuple[int, int]] = {}
+    for t, (first, last) in life.items():
+        r = root(t)
+        size[r] = max(size.get(r, 0), sizes.get(t, 0)) if not concat_in_place else size.get(r, 0)
+        f0, l0 = span.get(r, (first, last))
+        span[r] = (min(f0, first), max(l0, last))
+    if concat_in_place:  # a concatenation's buffer is its output's size; others their largest member
+        for t in life:
+            r = root(t)
+            size[r] = max(size[r], sizes.get(t, 0))
+    return size, span
+
+
+def greedy_arena(graph: dict[str, Any], align: int = 16, in_place: bool = False,
+                 concat_in_place: bool = False) -> int:
+    """Bytes of an arena planned greedily by size (largest buffer first, lowest free offset),
+    the way TensorFlow Lite Micro's GreedyMemoryPlanner places activations; ``0`` without a graph.
+    With ``in_place``/``concat_in_place`` the buffers are first aliased (see :func:`buffers`)."""
+    sizes, life = buffers(graph, in_place, concat_in_place)
+    order = sorted(life, key=lambda t: (-sizes.get(t, 0), life[t][0]))
+    placed: list[tuple[int, int, int, int]] = []  # offset, size, first, last
+    top = 0
+    for t in order:
+        size = -(-sizes.get(t, 0) // align) * align
+        if size == 0:
+            continue
+        first, last = life[t]
+        clashes = sorted((o, s) for o, s, f, lt in placed if not (lt < first or f > last))
+        offset = 0
+        for o, s in clashes:
+            if offset + size <= o:
+                break
+            offset = max(offset, o + s)
+        placed.append((offset, size, first, last))
+        top = max(top, offset + size)
+    return top
+
+
+def live_peak(graph: dict[str, Any], in_place: bool = False, concat_in_place: bool = False) -> int:
+    """Largest sum of live buffers at one step (a lower bound of any arena)."""
+    sizes, life = buffers(graph, in_place, concat_in_place)
+    n = len(graph.get("steps", []))
+    return max((sum(sizes[b] for b, (f, lt) in life.items() if f <= i <= lt) for i in range(n)), default=0)

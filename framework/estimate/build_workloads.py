@@ -159,8 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.catalog:
         from ..plugins import get_registry
 
+        every_baseline = [(t, info["baseline"]) for pf in files for t, info in pf.targets.items()
+                          if info.get("baseline")]
         for name in get_registry().models():
             jobs.setdefault(name, {"builder": "catalog", "name": name})
+            if jobs[name]["builder"] == "catalog":  # estimates for every target that corrects a tool
+                baselines[name] = every_baseline
     data = json.loads(args.output.read_text()) if args.output.exists() else {"models": {}}
     data["generated_by"] = "python -m zoo_bench.estimate.build_workloads" + (" --catalog" if args.catalog else "")
     names = args.only or list(jobs)

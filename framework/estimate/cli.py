@@ -32,26 +32,31 @@ def _files(points: tuple[Path, ...]) -> list[Path]:
               help="Measured points written by `zoo-bench fit`, added to the published ones.")
 @click.option("--workloads", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Cached workloads (default: the one zoo-bench ships, framework/estimate/workloads.json).")
+@click.option("--catalog", is_flag=True, help="Also the latency estimate of every catalog model, per target.")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None, workloads: Path | None,
-             as_json: bool) -> None:
+             catalog: bool, as_json: bool) -> None:
     """How good the estimates are: per target and published point, the estimate, the published
     figure, the error and the leave-one-model-out error; median and worst per target.
 
     \b
     Holdout points (MobileNet v2 alpha 1.0) are never fitted on and are shown apart.
     """
+    from .data import load_workloads
     from .estimators import fit_all
-    from .fidelity import report, text_report
+    from .fidelity import catalog_estimates, catalog_text, report, text_report
 
     fits = fit_all(_files(points), workloads_file=workloads, extra=measured, target=target)
     if target and not fits:
         known = sorted({p["target"] for f in _files(points) for p in json.loads(f.read_text()).get("points", [])})
         raise UsageError(f"no fitted estimate for target {target!r} (targets with points: {', '.join(known)})")
+    rows = catalog_estimates(fits, load_workloads(workloads) if workloads else load_workloads()) if catalog else []
     if as_json:
-        click.echo(json.dumps(report(fits), indent=1))
+        click.echo(json.dumps({**report(fits), **({"catalog": rows} if catalog else {})}, indent=1))
     else:
         click.echo(text_report(fits), nl=False)
+        if catalog:
+            click.echo("\nCatalog models, latency estimate [interval]:\n" + catalog_text(rows), nl=False)
 
 
 def measured_points(rows: list[dict[str, Any]], targets: set[str], stage: str | None,

@@ -100,3 +100,41 @@ def text_report(fits: list[TargetFit]) -> str:
                        f"{', '.join(s['missing_workloads'])}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def catalog_estimates(fits: list[TargetFit], workloads: dict[str, Any]) -> list[dict[str, Any]]:
+    """Latency estimate and interval of every catalog model with a cached workload, per target."""
+    from .fit import features_of
+
+    rows = []
+    catalog = {n: e for n, e in workloads.items() if e.get("definition", {}).get("builder") == "catalog"}
+    for tf in fits:
+        m = tf.model
+        if m.metric != "latency_mean_ms":
+            continue
+        for name, entry in sorted(catalog.items()):
+            base = (entry.get("baselines", {}).get(m.target) or {}).get("latency_mean_ms")
+            if "baseline_ms" in m.features and base is None:
+                continue
+            value = m.predict(features_of(entry["workload"], m.features, base))
+            interval = m.interval(value)
+            rows.append({"model": name, "target": m.target, "estimate_ms": value,
+                         "interval_ms": None if interval is None else list(interval)})
+    return rows
+
+
+def catalog_text(rows: list[dict[str, Any]]) -> str:
+    """Catalog models x targets: ``estimate [low-high]`` in ms."""
+    targets = sorted({r["target"] for r in rows})
+    models = sorted({r["model"] for r in rows})
+    cell = {(r["model"], r["target"]): r for r in rows}
+
+    def fmt(r: dict[str, Any] | None) -> str:
+        if r is None:
+            return "-"
+        lo_hi = r["interval_ms"]
+        span = f" [{_num(lo_hi[0])}-{_num(lo_hi[1])}]" if lo_hi else ""
+        return f"{_num(r['estimate_ms'])}{span}"
+
+    table = [[m, *[fmt(cell.get((m, t))) for t in targets]] for m in models]
+    return format_table(["model (ms)", *targets], table, max_width=30) + "\n"

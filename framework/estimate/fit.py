@@ -45,16 +45,21 @@ FEATURES: dict[str, Callable[[dict[str, Any], float | None], float]] = {
     "peak_inplace_kib": lambda w, b: w["peak_inplace_bytes"] / 1024.0,
     "largest_tensor_kib": lambda w, b: w["largest_tensor_bytes"] / 1024.0,
     "weights_kib": lambda w, b: w["weights_bytes"] / 1024.0,
-    "greedy_arena_kib": lambda w, b: _greedy(w) / 1024.0,
+    "greedy_arena_kib": lambda w, b: _planned(w, "greedy") / 1024.0,
+    "live_peak_kib": lambda w, b: _planned(w, "live") / 1024.0,
+    "live_peak_kept_input_kib": lambda w, b: _planned(w, "live", keep_inputs=True) / 1024.0,
+    "input_kib": lambda w, b: float(sum(w["graph"]["sizes"][str(t)] for t in w["graph"]["inputs"])) / 1024.0
+    if w.get("graph") else float("nan"),
 }
 
 
-def _greedy(w: dict[str, Any]) -> float:
-    from .workload import greedy_arena
+def _planned(w: dict[str, Any], planner: str, **aliasing: bool) -> float:
+    """An activation planner's bytes on the workload's graph (NaN without a graph)."""
+    from .workload import greedy_arena, live_peak
 
     if not w.get("graph"):
         return float("nan")
-    return float(greedy_arena(w["graph"]))
+    return float(greedy_arena(w["graph"], **aliasing) if planner == "greedy" else live_peak(w["graph"], **aliasing))
 
 
 def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, ...]:

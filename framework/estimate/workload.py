@@ -222,17 +222,25 @@ def lifetimes(graph: dict[str, Any]) -> dict[int, tuple[int, int]]:
 
 
 
-def buffers(graph: dict[str, Any], in_place: bool = False, concat_in_place: bool = False
-            ) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
+Buffers = tuple[dict[int, int], dict[int, tuple[int, int]]]
+
+
+def buffers(graph: dict[str, Any], in_place: bool = False, concat_in_place: bool = False,
+            keep_inputs: bool = False, input_in_place: bool = False) -> Buffers:
     """Activation buffers (size, lifetime) after aliasing tensors that can share memory.
 
     ``in_place``: an operator of :data:`_IN_PLACE` (element-wise, depthwise, reshape, quantize)
     writes its output over an input that is read last by it and is at least as large.
     ``concat_in_place``: the producers of a CONCATENATION write straight into its output (the
     inputs are slices of it), as runtimes that plan concatenations away do.
+    ``keep_inputs``: the model's input buffer is never reused (it lives for the whole inference).
+    ``input_in_place``: the first operator may also write over the model's input.
     """
     sizes = {int(t): int(b) for t, b in graph.get("sizes", {}).items()}
     life = lifetimes(graph)
+    if keep_inputs:
+        end = max(len(graph.get("steps", [])) - 1, 0)
+        life.update({int(t): (0, end) for t in graph.get("inputs", [])})
     parent = {t: t for t in life}
 
     def root(t: int) -> int:
@@ -241,7 +249,7 @@ def buffers(graph: dict[str, Any], in_place: bool = False, concat_in_place: bool
             t = parent[t]
         return t
 
-    graph_inputs = {int(t) for t in graph.get("inputs", [])}
+    graph_inputs = {int(t) for t in graph.get("inputs", [])} if not input_in_place or keep_inputs else set()
     readers: dict[int, int] = {}
     for ins, _outs, *_ in graph.get("steps", []):
         for t in ins:
@@ -274,12 +282,11 @@ def buffers(graph: dict[str, Any], in_place: bool = False, concat_in_place: bool
     return size, span
 
 
-def greedy_arena(graph: dict[str, Any], align: int = 16, in_place: bool = False,
-                 concat_in_place: bool = False) -> int:
+def greedy_arena(graph: dict[str, Any], align: int = 16, **aliasing: bool) -> int:
     """Bytes of an arena planned greedily by size (largest buffer first, lowest free offset),
     the way TensorFlow Lite Micro's GreedyMemoryPlanner places activations; ``0`` without a graph.
     With ``in_place``/``concat_in_place`` the buffers are first aliased (see :func:`buffers`)."""
-    sizes, life = buffers(graph, in_place, concat_in_place)
+    sizes, life = buffers(graph, **aliasing)
     order = sorted(life, key=lambda t: (-sizes.get(t, 0), life[t][0]))
     placed: list[tuple[int, int, int, int]] = []  # offset, size, first, last
     top = 0
@@ -299,8 +306,9 @@ def greedy_arena(graph: dict[str, Any], align: int = 16, in_place: bool = False,
     return top
 
 
-def live_peak(graph: dict[str, Any], in_place: bool = False, concat_in_place: bool = False) -> int:
-    """Largest sum of live buffers at one step (a lower bound of any arena)."""
-    sizes, life = buffers(graph, in_place, concat_in_place)
+def live_peak(graph: dict[str, Any], **aliasing: bool) -> int:
+    """Largest sum of live buffers at one step (a lower bound of any arena); ``aliasing`` as
+    :func:`buffers` takes it."""
+    sizes, life = buffers(graph, **aliasing)
     n = len(graph.get("steps", []))
     return max((sum(sizes[b] for b, (f, lt) in life.items() if f <= i <= lt) for i in range(n)), default=0)

@@ -44,13 +44,19 @@ def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None
     """
     from .data import load_workloads
     from .estimators import fit_all
-    from .fidelity import catalog_estimates, catalog_text, report, text_report
+    from .fidelity import catalog_estimates, catalog_text, catalog_workloads, report, text_report
 
     fits = fit_all(_files(points), workloads_file=workloads, extra=measured, target=target)
     if target and not fits:
         known = sorted({p["target"] for f in _files(points) for p in json.loads(f.read_text()).get("points", [])})
         raise UsageError(f"no fitted estimate for target {target!r} (targets with points: {', '.join(known)})")
-    rows = catalog_estimates(fits, load_workloads(workloads) if workloads else load_workloads()) if catalog else []
+    rows = []
+    if catalog:
+        from .data import load_points
+
+        definitions = {k: v for f in _files(points) for k, v in load_points(f).models.items()}
+        table = catalog_workloads(load_workloads(workloads) if workloads else load_workloads(), definitions)
+        rows = catalog_estimates(fits, table)
     if as_json:
         click.echo(json.dumps({**report(fits), **({"catalog": rows} if catalog else {})}, indent=1))
     else:

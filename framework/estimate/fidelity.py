@@ -102,12 +102,21 @@ def text_report(fits: list[TargetFit]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def catalog_estimates(fits: list[TargetFit], workloads: dict[str, Any]) -> list[dict[str, Any]]:
+def catalog_workloads(workloads: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    """Catalog model name -> cached entry: built as a catalog model, or a points-file model whose
+    definition says it is that catalog model (same network and head)."""
+    catalog = {n: e for n, e in workloads.items() if e.get("definition", {}).get("builder") == "catalog"}
+    for name, definition in definitions.items():
+        if definition.get("catalog") and name in workloads:
+            catalog.setdefault(definition["catalog"], workloads[name])
+    return catalog
+
+
+def catalog_estimates(fits: list[TargetFit], catalog: dict[str, Any]) -> list[dict[str, Any]]:
     """Latency estimate and interval of every catalog model with a cached workload, per target."""
     from .fit import features_of
 
     rows = []
-    catalog = {n: e for n, e in workloads.items() if e.get("definition", {}).get("builder") == "catalog"}
     for tf in fits:
         m = tf.model
         if m.metric != "latency_mean_ms":

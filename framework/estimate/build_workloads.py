@@ -80,7 +80,9 @@ def _int8_from_timm(definition: dict[str, Any], workdir: Path) -> tuple[Path, st
         from timm.utils.model import reparameterize_model
 
         net = reparameterize_model(net)
-    recalibrate_torch_bn(net, spec.input_shape)
+    _randomize_norm_scales(net)
+    # a batch of 2: batch norm in training mode needs more than one value per channel (1x1 maps)
+    recalibrate_torch_bn(net, (2, *spec.input_shape[1:]))
     float_path = export_tflite(net, spec, workdir)
     batch = _calibration(spec.input_shape, -1.0, 1.0)
     data = TfliteInt8Quantizer._calibrate(float_path.read_bytes(), batch, definition.get("input_type", "int8"),
@@ -88,6 +90,19 @@ def _int8_from_timm(definition: dict[str, Any], workdir: Path) -> tuple[Path, st
     out = workdir / "int8.tflite"
     out.write_bytes(data)
     return out, f"TFLite calibrator {tensorflow_version()} after litert-torch {dist_version('litert-torch')}"
+
+
+def _randomize_norm_scales(net: Any) -> None:
+    """Give every batch norm a non-zero scale. timm zero-initialises the last norm of residual
+    blocks (``zero_init_last``): with random weights the converter would then fold whole
+    branches away and the workload would miss their layers."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    for m in net.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.weight is not None:
+            with torch.no_grad():
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
 
 
 def int8_from_catalog(name: str, workdir: Path) -> tuple[Path, str]:

@@ -64,8 +64,8 @@ def _planned(w: dict[str, Any], planner: str, **aliasing: bool) -> float:
 
 def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, ...]:
     """The features of a model for ``metric`` fitted on ``groups`` distinct networks."""
-    if metric == "activation_ram_kib":
-        return ("peak_inplace_kib", "largest_tensor_kib", "const") if groups >= 8 else ("peak_inplace_kib",)
+    if metric == "activation_ram_kib":  # a greedy arena (TFLM's planner), scaled to the vendor's planner
+        return ("greedy_arena_kib", "const") if groups >= 12 else ("greedy_arena_kib",)
     if metric == "weights_flash_kib":
         return ("weights_kib", "const") if groups >= 6 else ("weights_kib",)
     if baseline:  # a tool's own estimate, corrected by a factor (plus a fixed per-inference overhead)

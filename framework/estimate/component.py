@@ -18,6 +18,7 @@ come first in summaries and cards, and the estimate stays beside them, so its er
 from __future__ import annotations
 
 import hashlib
+import math
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,11 @@ class ModelEstimator(Runner):
                 if baseline is None:
                     ctx.log(f"no baseline estimate for {m.metric}: skipped")
                     continue
-            value = m.predict(features_of(workload, m.features, baseline))
+            feats = features_of(workload, m.features, baseline)
+            if not all(math.isfinite(f) for f in feats):
+                ctx.log(f"{m.metric}: the model lacks what its features need: skipped")
+                continue
+            value = m.predict(feats)
             figures.append(self._figure(tf, value, workload, baseline, target))
             ctx.log(f"{m.metric} = {value:.4g} {tf.model.samples[0].point['unit']} "
                     f"(fitted on {len(m.samples)} points, LOMO median |err| {m.lomo_median_abs() or 0:.1%})")

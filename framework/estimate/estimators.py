@@ -9,6 +9,7 @@ points aside, to be predicted by the fitted model and reported separately.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,9 @@ def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: 
         entry = workloads[p["model"]]
         base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
         sample = Sample(p, network_key(pf.models[p["model"]]), features_of(entry["workload"], names, base))
+        if not all(math.isfinite(f) for f in sample.features):  # e.g. a workload cached without its graph
+            missing.append(p["model"])
+            continue
         (hold if is_holdout(p) else fit if is_fitted(p) else check).append(sample)
     return fit, hold, check, missing, names
 

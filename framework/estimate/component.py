@@ -18,8 +18,8 @@ come first in summaries and cards, and the estimate stays beside them, so its er
 from __future__ import annotations
 
 import hashlib
-import math
 import importlib.util
+import math
 from pathlib import Path
 from typing import Any
 

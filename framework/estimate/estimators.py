@@ -62,6 +62,12 @@ def _usable(pf: PointsFile, workloads: dict[str, Any], target: str, point: dict[
     return not baseline or (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms") is not None
 
 
+def _finite(entry: dict[str, Any], target: str, names: tuple[str, ...]) -> bool:
+    """All features computable (a workload cached without its graph has no planner features)."""
+    base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
+    return all(math.isfinite(f) for f in features_of(entry["workload"], names, base))
+
+
 def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: str
                 ) -> tuple[list[Sample], list[Sample], list[Sample], list[str], tuple[str, ...]]:
     """(fit, holdout, check, missing, feature names) of one target and metric.
@@ -72,17 +78,20 @@ def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: 
     baseline = bool(pf.targets.get(target, {}).get("baseline")) and metric == "latency_mean_ms"
     chosen = [p for p in pf.points if p["target"] == target and p["metric"] == metric]
     usable = [p for p in chosen if _usable(pf, workloads, target, p, baseline)]
+    names: tuple[str, ...] = ()
+    for _ in range(3):  # the feature set depends on the usable networks, which depend on the features
+        groups = {network_key(pf.models[p["model"]]) for p in usable if is_fitted(p)}
+        names = feature_set(metric, len(groups), baseline)
+        finite = [p for p in usable if _finite(workloads[p["model"]], target, names)]
+        if len(finite) == len(usable):
+            break
+        usable = finite
     missing = [p["model"] for p in chosen if p not in usable]
-    groups = {network_key(pf.models[p["model"]]) for p in usable if is_fitted(p)}
-    names = feature_set(metric, len(groups), baseline)
     fit, hold, check = [], [], []
     for p in usable:
         entry = workloads[p["model"]]
         base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
         sample = Sample(p, network_key(pf.models[p["model"]]), features_of(entry["workload"], names, base))
-        if not all(math.isfinite(f) for f in sample.features):  # e.g. a workload cached without its graph
-            missing.append(p["model"])
-            continue
         (hold if is_holdout(p) else fit if is_fitted(p) else check).append(sample)
     return fit, hold, check, missing, names
 

@@ -48,6 +48,7 @@ FEATURES: dict[str, Callable[[dict[str, Any], float | None], float]] = {
     "greedy_arena_kib": lambda w, b: _planned(w, "greedy") / 1024.0,
     "live_peak_kib": lambda w, b: _planned(w, "live") / 1024.0,
     "live_peak_kept_input_kib": lambda w, b: _planned(w, "live", keep_inputs=True) / 1024.0,
+    "overlap_peak_kib": lambda w, b: _planned(w, "overlap") / 1024.0,
     "input_kib": lambda w, b: float(sum(w["graph"]["sizes"][str(t)] for t in w["graph"]["inputs"])) / 1024.0
     if w.get("graph") else float("nan"),
 }
@@ -55,17 +56,19 @@ FEATURES: dict[str, Callable[[dict[str, Any], float | None], float]] = {
 
 def _planned(w: dict[str, Any], planner: str, **aliasing: bool) -> float:
     """An activation planner's bytes on the workload's graph (NaN without a graph)."""
-    from .workload import greedy_arena, live_peak
+    from .workload import greedy_arena, live_peak, overlap_peak
 
     if not w.get("graph"):
         return float("nan")
+    if planner == "overlap":
+        return float(overlap_peak(w["graph"]))
     return float(greedy_arena(w["graph"], **aliasing) if planner == "greedy" else live_peak(w["graph"], **aliasing))
 
 
 def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, ...]:
     """The features of a model for ``metric`` fitted on ``groups`` distinct networks."""
-    if metric == "activation_ram_kib":  # a greedy arena (TFLM's planner), scaled to the vendor's planner
-        return ("greedy_arena_kib", "const") if groups >= 12 else ("greedy_arena_kib",)
+    if metric == "activation_ram_kib":  # overlapping-buffer peak, scaled to the vendor's planner
+        return ("overlap_peak_kib",)
     if metric == "weights_flash_kib":
         return ("weights_kib", "const") if groups >= 6 else ("weights_kib",)
     if baseline:  # a tool's own estimate, corrected by a factor (plus a fixed per-inference overhead)

@@ -312,3 +312,30 @@ def live_peak(graph: dict[str, Any], **aliasing: bool) -> int:
     sizes, life = buffers(graph, **aliasing)
     n = len(graph.get("steps", []))
     return max((sum(sizes[b] for b, (f, lt) in life.items() if f <= i <= lt) for i in range(n)), default=0)
+
+
+#: Operators that read their input in order and may write their output over what they have read.
+_STREAMING = _IN_PLACE | {"CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "QUANTIZE", "PAD"}
+
+
+def overlap_peak(graph: dict[str, Any]) -> int:
+    """Peak activation bytes when a streaming operator (conv, depthwise, pooling, element-wise,
+    quantize) writes its output over its input as it consumes it: such a step needs
+    max(input, output) for the pair instead of their sum, plus every other live tensor. A lower
+    bound of what a runtime that overlaps buffers needs (ST's planner is fitted as a multiple)."""
+    sizes = {int(t): int(b) for t, b in graph.get("sizes", {}).items()}
+    life = lifetimes(graph)
+    peak = 0
+    for i, (ins, outs, name, *_) in enumerate(graph.get("steps", [])):
+        ins = [int(t) for t in ins]
+        outs = [int(t) for t in outs]
+        live = [t for t, (f, lt) in life.items() if f <= i <= lt]
+        others = sum(sizes.get(t, 0) for t in live if t not in ins and t not in outs)
+        dying = [t for t in ins if life[t][1] == i]
+        pair = sum(sizes.get(t, 0) for t in ins) + sum(sizes.get(t, 0) for t in outs)
+        if name in _STREAMING and len(outs) == 1 and dying:
+            main = max(dying, key=lambda t: sizes.get(t, 0))
+            rest = pair - sizes.get(main, 0) - sizes.get(outs[0], 0)
+            pair = rest + max(sizes.get(main, 0), sizes.get(outs[0], 0))
+        peak = max(peak, others + pair)
+    return peak

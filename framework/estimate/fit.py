@@ -71,8 +71,8 @@ def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, 
         return ("overlap_peak_kib",)
     if metric == "weights_flash_kib":
         return ("weights_kib", "const") if groups >= 6 else ("weights_kib",)
-    if baseline:  # a tool's own estimate, corrected by a factor (plus a fixed per-inference overhead)
-        return ("baseline_ms", "const") if groups >= 4 else ("baseline_ms",)
+    if baseline:  # a tool's own estimate, corrected by a factor (a fixed overhead term comes with 8 networks)
+        return ("baseline_ms", "const") if groups >= 8 else ("baseline_ms",)
     if groups >= 16:
         return ("conv_macs", "dense_like_macs", "depthwise_macs", "other_elements", "layers", "const")
     if groups >= 10:

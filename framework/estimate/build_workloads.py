@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     baselines: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for pf in files:
         for name, definition in pf.models.items():
+            if name in jobs and jobs[name] != definition:  # one cached workload per name
+                print(f"{name}: defined differently in two points files; {pf.path} wins", file=sys.stderr)
             jobs[name] = definition
         for target, info in pf.targets.items():
             if info.get("baseline"):

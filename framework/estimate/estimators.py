@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .data import PointsFile, is_fitted, is_holdout, load_points, load_workloads
-from .fit import FittedModel, Sample, feature_set, features_of, fit_model
+from .fit import FittedModel, Sample, feature_set, features_of, fit_model, latency_candidates
 
 #: Definition keys that do not change the network's body (a different head is the same network
 #: for leave-one-model-out: its figures leave together).
@@ -97,11 +97,39 @@ def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: 
 
 
 def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: str) -> TargetFit | None:
-    """The fitted model of one target and metric, or ``None`` without any usable point."""
+    """The fitted model of one target and metric, or ``None`` without any usable point.
+
+    Latency without a baseline tool: every feature set the target's network count allows
+    (:func:`~zoo_bench.estimate.fit.latency_candidates`) is fitted and the one with the lowest
+    median leave-one-model-out error is kept (that choice is made on the same points, so its
+    LOMO error is slightly optimistic; docs/estimators.md says so).
+    """
     fit, hold, check, missing, names = samples_for(pf, workloads, target, metric)
     if not fit:
         return None
-    return TargetFit(fit_model(target, metric, fit, names), hold, check, missing, pf.path)
+    best = fit_model(target, metric, fit, names)
+    if metric == "latency_mean_ms" and "baseline_ms" not in names:
+        for cand in latency_candidates(len({s.group for s in fit})):
+            if cand == names:
+                continue
+            model = _refit(pf, workloads, target, fit, cand)
+            score, best_score = model.lomo_median_abs(), best.lomo_median_abs()
+            if score is not None and (best_score is None or score < best_score):
+                best = model
+    hold = [_with_features(s, workloads, target, best.features) for s in hold]
+    check = [_with_features(s, workloads, target, best.features) for s in check]
+    return TargetFit(best, hold, check, missing, pf.path)
+
+
+def _with_features(s: Sample, workloads: dict[str, Any], target: str, names: tuple[str, ...]) -> Sample:
+    entry = workloads[s.point["model"]]
+    base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
+    return Sample(s.point, s.group, features_of(entry["workload"], names, base))
+
+
+def _refit(pf: PointsFile, workloads: dict[str, Any], target: str, fit: list[Sample],
+           names: tuple[str, ...]) -> FittedModel:
+    return fit_model(target, "latency_mean_ms", [_with_features(s, workloads, target, names) for s in fit], names)
 
 
 def fit_all(files: list[Path], workloads_file: Path | None = None, extra: Path | None = None,

@@ -82,6 +82,24 @@ def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, 
     return ("macs", "const") if groups >= 4 else ("macs",)
 
 
+#: Latency feature sets, richest first; a target may use those with at most half as many
+#: parameters as it has networks (see :func:`latency_candidates`).
+LATENCY_SETS: tuple[tuple[str, ...], ...] = (
+    ("conv_macs", "dense_like_macs", "depthwise_macs", "other_elements", "layers", "const"),
+    ("matmul_macs", "depthwise_macs", "bytes", "layers"),
+    ("macs", "bytes", "layers"),
+    ("macs", "const"),
+    ("macs",),
+)
+
+
+def latency_candidates(groups: int) -> list[tuple[str, ...]]:
+    """The latency feature sets a target with ``groups`` networks may use (never more
+    parameters than half its networks; at least the one-parameter set)."""
+    allowed = [s for s in LATENCY_SETS if 2 * len(s) <= groups]
+    return allowed or [LATENCY_SETS[-1]]
+
+
 def features_of(workload: dict[str, Any], names: tuple[str, ...], baseline: float | None = None) -> list[float]:
     return [FEATURES[n](workload, baseline) for n in names]
 

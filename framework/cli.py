@@ -422,6 +422,7 @@ from .estimate.cli import fidelity, fit  # noqa: E402  (estimators: commands of 
 cli.add_command(fidelity)
 cli.add_command(fit)
 
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="zoo-bench", standalone_mode=False)

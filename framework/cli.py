@@ -575,6 +575,12 @@ def report(run_id: str | None, html_path: Path, results_dir: Path) -> None:
     click.echo(str(html_path))
 
 
+from .estimate.cli import fidelity, fit  # noqa: E402  (estimators: commands of their own package)
+
+cli.add_command(fidelity)
+cli.add_command(fit)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="zoo-bench", standalone_mode=False)

@@ -29,7 +29,8 @@ from .workload import workload_of_tflite
 CALIBRATION_IMAGES = 8
 #: The int8 models built here are kept (not committed) so that workloads can be re-read without
 #: rebuilding: ``--reread`` uses them.
-MODEL_CACHE = Path.home() / ".cache" / "zoo-bench" / "estimate-models"
+# Beside the artifact cache, not in it: the artifact cache holds only what it wrote itself.
+MODEL_CACHE = Path.home() / ".cache" / "zoo-bench-estimate-models"
 
 
 def _calibration(shape: tuple[int, ...], low: float, high: float) -> Any:

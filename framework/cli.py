@@ -111,12 +111,12 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     registry = _registry()
     chosen_targets = resolve_targets(list(targets), registry)
     chosen_models = resolve_models(list(models), registry, classes=classes)
-    jobs_list = plan_jobs(chosen_models, chosen_targets)
     options: dict[str, Any] = _parse_kv(extra)
     for key, value in (("dataset", dataset), ("threads", threads), ("runs", runs), ("warmup", warmup),
                        ("boards", boards)):
         if value is not None:
             options[key] = str(value.resolve()) if isinstance(value, Path) else value
+    jobs_list = plan_jobs(chosen_models, chosen_targets, options)
     if dry_run:
         click.echo(plan_text(jobs_list, as_json))
         return

@@ -13,8 +13,10 @@ import difflib
 import fnmatch
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .components import ModelSpec, Target
@@ -77,11 +79,17 @@ class Job:
 
 
 class Planner:
-    """Helpers a target's ``plan()`` uses to declare its chain of stages."""
+    """Helpers a target's ``plan()`` uses to declare its chain of stages.
 
-    def __init__(self, model: ModelSpec, target: Target):
+    ``options`` are the user's run options, read-only (``dataset``, ``threads``, ``-s`` values):
+    a plan may leave out stages that only serve a figure the run will not make (e.g. a float
+    export that only the accuracy stage reads, when no ``dataset`` is given).
+    """
+
+    def __init__(self, model: ModelSpec, target: Target, options: Mapping[str, Any] | None = None):
         self.model = model
         self.target = target
+        self.options: Mapping[str, Any] = MappingProxyType(dict(options or {}))
         self.stages: dict[str, StageSpec] = {}
 
     def _add(self, kind: str, component: str, inputs: tuple[str, ...], options: dict[str, Any],
@@ -189,8 +197,10 @@ def resolve_models(patterns: list[str], registry: Registry, classes: int | None 
     return models
 
 
-def plan_jobs(models: list[ModelSpec], targets: list[Target]) -> list[Job]:
-    """The cross product models x targets, each with its stage graph."""
+def plan_jobs(models: list[ModelSpec], targets: list[Target],
+              options: Mapping[str, Any] | None = None) -> list[Job]:
+    """The cross product models x targets, each with its stage graph; ``options`` are the run
+    options, which every plan sees read-only (:attr:`Planner.options`)."""
     jobs = []
     for target in targets:
         for model in models:
@@ -199,7 +209,7 @@ def plan_jobs(models: list[ModelSpec], targets: list[Target]) -> list[Job]:
             if reason:
                 job.skip_reason = reason
             else:
-                planner = Planner(model, target)
+                planner = Planner(model, target, options)
                 try:
                     target.plan(model, planner)
                     job.stages = planner.ordered()

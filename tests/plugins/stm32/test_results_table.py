@@ -3,6 +3,7 @@ and docs/stm32.md kept equal to what the committed summary renders."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,10 @@ def test_update_doc_replaces_the_marked_block(tmp_path: Path):
     with pytest.raises(SystemExit, match="markers"):
         results_table.update_doc(doc, "x")
 
+
+
+def test_docs_table_is_what_the_committed_summary_renders():
+    summary = json.loads((ROOT / "docs" / "stm32_results.json").read_text())
+    text = (ROOT / "docs" / "stm32.md").read_text()
+    block = text[text.index(results_table.BEGIN) + len(results_table.BEGIN):text.index(results_table.END)]
+    assert block.strip() == results_table.render(summary, results_table.card_figures()).strip()

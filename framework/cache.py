@@ -1,28 +1,52 @@
 """Content-addressed cache of stage outputs.
 
-A stage's key is the sha256 of everything its output depends on: stage kind, component,
-tool versions, options, the model spec (for a source stage), the sha256 of every input
-artifact, and the host (for components whose output is a measurement of this machine).
+A stage's key is the sha256 of everything its output depends on (built in ``execute.py``):
+stage kind, component, the plugin that provides it (distribution and version), zoo-bench's
+version, tool versions, options (with the content of every path they name), the content of
+every file the component declares as an input, the model spec, the sha256 of every input
+artifact, and the host for components whose output is a measurement of this machine.
+
 An entry is a directory ``<root>/<key[:2]>/<key>/`` holding the stage's files and
 ``result.json``; it is built in ``<root>/tmp/`` and renamed into place, so a reader never sees
-half an entry, and a kill -9 leaves at most a stale temporary directory. A per-key file lock
-makes two jobs that need the same stage wait for one another instead of doing it twice.
+half an entry, and a kill -9 leaves at most a stale staging folder (removed by the next run
+once it is old and unlocked). A per-key file lock makes two jobs that need the same stage wait
+for one another instead of doing it twice.
+
+The root carries a marker file (:data:`MARKER`, with the format version): ``cache clear``
+deletes nothing in a directory without it, and a run refuses to fill a non-empty directory
+that is not a cache. What the cache serves is checked first: ``result.json`` against its
+schema and every artifact file against its recorded sha256; an entry that fails is evicted
+(see docs/security.md, "Cache").
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .components import file_sha256
+from .errors import UsageError
+from .serialize import validate_stored_result
+
 RESULT_FILE = "result.json"
+MARKER = "ZOO_BENCH_CACHE.json"
+#: Bump to invalidate every entry when the entry layout or the key's payload changes meaning.
+CACHE_FORMAT = 2
+#: A staging folder older than this and not locked by a live run is a leftover (kill -9).
+STALE_STAGING_S = 3600.0
+_KEY_DIR = re.compile(r"^[0-9a-f]{2}$")
+_STAGING = re.compile(r"^(?:old-|evicted-)?([0-9a-f]{64})-")
 
 
 def default_cache_dir() -> Path:
@@ -33,23 +57,41 @@ def default_cache_dir() -> Path:
     return Path(base) / "zoo-bench"
 
 
-def fingerprint_path(path: Path) -> str:
-    """Cheap identity of a file or directory tree (names, sizes, mtimes) for cache keys."""
-    h = hashlib.sha256()
+# --- content hashes (memoised per process by the file's identity) ---------------------------
+_HASHES: dict[tuple[str, int, int, int, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's content, memoised by (path, inode, size, mtime, ctime).
+
+    ``ctime`` cannot be set by a user, so a file replaced or rewritten in place gets a new
+    identity and is hashed again; an unchanged file is hashed once per process.
+    """
+    st = path.stat()
+    ident = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    digest = _HASHES.get(ident)
+    if digest is None:
+        digest = _HASHES[ident] = file_sha256(path)
+    return digest
+
+
+def content_hash(path: Path) -> str | None:
+    """sha256 of a file's content, or of a folder's (relative names and file hashes);
+    ``None`` when the path does not exist."""
     if path.is_file():
-        st = path.stat()
-        h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}".encode())
-    else:
-        for p in sorted(path.rglob("*")):
-            if p.is_file():
-                st = p.stat()
-                h.update(f"{p.relative_to(path)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        return file_digest(path)
+    if not path.is_dir():
+        return None
+    h = hashlib.sha256()
+    for p in sorted(path.rglob("*")):
+        if p.is_file():
+            h.update(f"{p.relative_to(path)}\0{file_digest(p)}\n".encode())
     return h.hexdigest()
 
 
 def _canonical(value: Any) -> Any:
     if isinstance(value, Path):
-        return {"path": str(value), "fingerprint": fingerprint_path(value) if value.exists() else None}
+        return {"path": str(value), "sha256": content_hash(value)}
     if isinstance(value, dict):
         return {str(k): _canonical(v) for k, v in sorted(value.items())}
     if isinstance(value, (list, tuple)):
@@ -58,29 +100,125 @@ def _canonical(value: Any) -> Any:
 
 
 def cache_key(payload: dict[str, Any]) -> str:
+    """sha256 of ``payload``; :class:`~pathlib.Path` values enter by the content they name."""
     blob = json.dumps(_canonical(payload), sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def files_sha256(entry: Path, paths: list[Path]) -> dict[str, str]:
+    """``{path relative to entry: sha256}`` of an artifact's files, recorded at commit."""
+    return {str(p.resolve().relative_to(entry.resolve())): file_digest(p) for p in paths}
+
+
 class ArtifactCache:
-    def __init__(self, root: Path):
+    """The cache directory. Creating the object touches nothing on disk: :meth:`open`
+    makes (or adopts) the directory for a run, and the read-only methods never create folders."""
+
+    def __init__(self, root: Path, warn: Callable[[str], None] | None = None):
         self.root = Path(root)
-        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
-        (self.root / "locks").mkdir(parents=True, exist_ok=True)
+        self.warn = warn or (lambda text: None)
+
+    # --- what the directory is ----------------------------------------------------------
+    def marker_format(self) -> int | None:
+        """The format recorded in the root's marker, or ``None`` without a valid marker."""
+        try:
+            data = json.loads((self.root / MARKER).read_text())
+        except (OSError, ValueError):
+            return None
+        fmt = data.get("format") if isinstance(data, dict) else None
+        return fmt if isinstance(fmt, int) and not isinstance(fmt, bool) else None
+
+    def is_cache(self) -> bool:
+        return self.marker_format() is not None
+
+    def _is_unmarked_cache(self) -> bool:
+        """A cache written before the marker existed: only ``tmp``, ``locks`` and key folders."""
+        names = [p.name for p in self.root.iterdir()]
+        return bool(names) and all(n in ("tmp", "locks") or _KEY_DIR.match(n) for n in names)
+
+    def open(self) -> ArtifactCache:
+        """Make the directory usable by a run: a missing or empty directory becomes a cache,
+        a directory that is neither empty nor a cache is refused (:class:`UsageError`)."""
+        fmt = self.marker_format()
+        if fmt is not None and fmt > CACHE_FORMAT:
+            raise UsageError(f"cache {self.root} has format {fmt}, newer than this zoo-bench reads "
+                             f"({CACHE_FORMAT}): upgrade zoo-bench or use another --cache-dir")
+        if fmt is None and self.root.is_dir() and any(self.root.iterdir()) and not self._is_unmarked_cache():
+            raise UsageError(f"{self.root} is not empty and not a zoo-bench cache (no {MARKER}): "
+                             "give an empty or new folder with --cache-dir or ZOO_BENCH_CACHE")
+        if self.root.exists() and not self.root.is_dir():
+            raise UsageError(f"cache directory {self.root} is a file")
+        try:
+            (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+            (self.root / "locks").mkdir(parents=True, exist_ok=True)
+            if fmt != CACHE_FORMAT:
+                (self.root / MARKER).write_text(json.dumps({
+                    "format": CACHE_FORMAT,
+                    "what": "zoo-bench artifact cache; `zoo-bench cache clear` empties it"}) + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot use {self.root} as the cache: {exc.strerror or exc}") from None
+        return self
 
     def entry_dir(self, key: str) -> Path:
         return self.root / key[:2] / key
 
+    # --- reading ----------------------------------------------------------------------------
     def lookup(self, key: str) -> dict[str, Any] | None:
-        """The stored result of a stage (with ``entry`` = its directory), or ``None``."""
+        """The stored result of a stage (with ``entry`` = its directory), or ``None``.
+
+        An entry whose ``result.json`` is unreadable or of the wrong shape, or whose artifact
+        files no longer match their recorded sha256, is evicted with a warning: a miss.
+        """
         entry = self.entry_dir(key)
         try:
-            result = json.loads((entry / RESULT_FILE).read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+            text = (entry / RESULT_FILE).read_text()
+        except FileNotFoundError:
             return None
+        except OSError as exc:
+            return self._reject(key, f"unreadable result.json ({exc.strerror})")
+        try:
+            result = json.loads(text)
+        except ValueError as exc:
+            return self._reject(key, f"result.json is not JSON ({exc})")
+        problem = validate_stored_result(result) or self.verify(entry, result)
+        if problem:
+            return self._reject(key, problem)
         result["entry"] = str(entry)
         return result
 
+    def verify(self, entry: Path, result: dict[str, Any]) -> str | None:
+        """``None`` when every recorded artifact file has its recorded sha256, else what differs."""
+        for rel, expected in result.get("files_sha256", {}).items():
+            path = entry / rel
+            try:
+                resolved = path.resolve()
+                if not resolved.is_relative_to(entry.resolve()):
+                    return f"artifact file {rel!r} is outside its entry"
+                actual = file_digest(resolved)
+            except OSError:
+                return f"artifact file {rel} is missing"
+            if actual != expected:
+                return f"artifact file {rel} does not match its recorded sha256 (changed on disk)"
+        return None
+
+    def _reject(self, key: str, problem: str) -> None:
+        self.warn(f"cache entry {key[:12]} ({self.entry_dir(key)}) is invalid: {problem}; evicted, recomputing")
+        self.evict(key)
+        return None
+
+    def evict(self, key: str) -> None:
+        """Remove an entry (renamed away first, so no reader sees half of it)."""
+        entry = self.entry_dir(key)
+        if not entry.exists():
+            return
+        trash = self.root / "tmp" / f"evicted-{key}-{uuid.uuid4().hex[:8]}"
+        try:
+            os.replace(entry, trash)
+        except OSError:
+            trash = entry
+        shutil.rmtree(trash, ignore_errors=True)
+
+    # --- writing ----------------------------------------------------------------------------
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:
         with open(self.root / "locks" / f"{key}.lock", "w") as fh:
@@ -109,9 +247,67 @@ class ArtifactCache:
     def discard(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
-    def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+    # --- staging leftovers ------------------------------------------------------------------
+    def _locked(self, key: str) -> bool:
+        """Whether a live process holds the key's lock (it is then building that staging folder)."""
+        try:
+            fd = os.open(self.root / "locks" / f"{key}.lock", os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return True
+            raise
+        finally:
+            os.close(fd)  # closing also drops the probe's own lock
+        return False
 
-    def clear(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-        self.__init__(self.root)
+    def stale_staging(self, max_age_s: float = STALE_STAGING_S) -> list[Path]:
+        """Staging folders left by dead runs: older than ``max_age_s`` and not locked."""
+        tmp = self.root / "tmp"
+        if not tmp.is_dir():
+            return []
+        now = time.time()
+        stale = []
+        for path in tmp.iterdir():
+            try:
+                age = now - path.lstat().st_mtime
+            except FileNotFoundError:
+                continue
+            match = _STAGING.match(path.name)
+            if age > max_age_s and not (match and self._locked(match.group(1))):
+                stale.append(path)
+        return stale
+
+    def clean_staging(self, max_age_s: float = STALE_STAGING_S) -> int:
+        """Remove leftover staging folders; returns how many."""
+        stale = self.stale_staging(max_age_s)
+        for path in stale:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return len(stale)
+
+    # --- info and clear ----------------------------------------------------------------------
+    def entries(self) -> list[Path]:
+        return [p for p in self.root.glob("??/*") if _KEY_DIR.match(p.parent.name) and p.is_dir()]
+
+    def size_bytes(self, under: Path | None = None) -> int:
+        base = under or self.root
+        return sum(p.lstat().st_size for p in base.rglob("*") if p.is_file() and not p.is_symlink())
+
+    def clear(self) -> int:
+        """Delete every entry, staging folder and lock, keeping the marker; returns how many
+        entries went. Only a marked cache is touched, and only the cache's own folders."""
+        if not self.is_cache():
+            raise UsageError(f"{self.root} is not a zoo-bench cache (no {MARKER}): not deleting anything")
+        count = len(self.entries())
+        for path in self.root.iterdir():
+            if path.is_dir() and not path.is_symlink() and (path.name in ("tmp", "locks") or _KEY_DIR.match(path.name)):
+                shutil.rmtree(path, ignore_errors=True)
+        (self.root / "tmp").mkdir(exist_ok=True)
+        (self.root / "locks").mkdir(exist_ok=True)
+        return count

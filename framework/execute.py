@@ -6,6 +6,12 @@ it cannot run here; serve it from the cache if its key is there; otherwise run
 the cache if it succeeded. Whatever happens, the stage yields a :class:`StageResult`, and the
 job's rows are written to the store when it ends. Jobs run on ``jobs`` threads; the heavy work
 is in the child processes.
+
+No stage outlives its run: SIGTERM and SIGHUP take the Ctrl-C path (stage processes killed,
+finished jobs kept, :class:`Interrupted` raised to the CLI), and the worker dies with its
+parent and past its own timeout (see ``worker.py``). What the cache serves and what a worker
+returns is validated; a cached input artifact is checked against its sha256 before a stage
+uses it, and an entry that fails is evicted and recomputed.
 """
 
 from __future__ import annotations
@@ -18,23 +24,42 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .cache import ArtifactCache, cache_key
+from .cache import CACHE_FORMAT, ArtifactCache, file_digest, files_sha256
 from .components import Artifact, Component, Figure
 from .plan import STAGE_KINDS, Job, StageSpec
 from .plugins import Registry
 from .progress import Progress
 from .records import JobResult, Record
-from .serialize import artifact_from_dict, artifact_to_dict, figure_from_dict, spec_to_dict
+from .serialize import (
+    artifact_from_dict,
+    artifact_to_dict,
+    figure_from_dict,
+    spec_to_dict,
+    validate_worker_result,
+)
+from .stage_key import stage_key
 from .store import ResultsStore
 
-CACHE_FORMAT = 1  # bump to invalidate every cache entry when the entry layout changes
+__all__ = ["CACHE_FORMAT", "ExecutionOptions", "Interrupted", "LocalExecutor", "StageResult"]
+#: Signals that stop a run the way Ctrl-C does.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal; ``signum`` is it (SIGINT for Ctrl-C)."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 @dataclass
@@ -66,6 +91,8 @@ class StageResult:
     log: str = ""
     #: For a stage skipped because an input did not succeed: the stage where the trouble began.
     blocked_by: str = ""
+    #: Absolute path -> sha256 of the artifact's files, checked before a later stage uses them.
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def host_facts() -> dict[str, str]:
@@ -84,52 +111,77 @@ def _json_safe(options: dict[str, Any]) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()}
 
 
-def _path_aware(options: dict[str, Any]) -> dict[str, Any]:
-    """Option values that name existing files or folders enter cache keys by fingerprint."""
-    out = {}
-    for k, v in options.items():
-        if isinstance(v, str) and os.sep in v and Path(v).exists():
-            v = Path(v)
-        out[k] = v
-    return out
-
-
 class LocalExecutor:
     def __init__(self, registry: Registry, store: ResultsStore, options: ExecutionOptions,
                  progress: Progress | None = None):
         self.registry = registry
         self.store = store
         self.opts = options
-        self.cache = ArtifactCache(options.cache_dir)
         self.progress = progress or Progress(stream=None)
+        self.cache = ArtifactCache(options.cache_dir, warn=self.progress.warn).open()
+        removed = self.cache.clean_staging()
+        if removed:
+            self.progress.warn(f"removed {removed} staging folders left in {self.cache.root / 'tmp'} by dead runs")
         self.host = host_facts()
         self._procs: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self.cancelled = threading.Event()
         #: keys computed by this run: --rerun redoes a shared stage once, not once per job
         self._fresh: set[str] = set()
+        #: (job, stage) whose cached output was found changed and recomputed (once, no loop)
+        self._recomputed: set[tuple[str, str]] = set()
 
     # --- the run --------------------------------------------------------------------------
     def run(self, run_id: str, jobs: list[Job]) -> list[JobResult]:
-        """Run every job; Ctrl-C stops running stages and keeps every finished job's rows."""
+        """Run every job; Ctrl-C, SIGTERM or SIGHUP stops running stages, keeps every finished
+        job's rows and raises :class:`KeyboardInterrupt` (an :class:`Interrupted` for a signal)."""
         results: list[JobResult] = []
         self.progress.start(len(jobs))
         pool = ThreadPoolExecutor(max_workers=max(1, self.opts.jobs))
         futures = {pool.submit(self.run_job, run_id, job): job for job in jobs}
         pending = set(futures)
-        try:
-            while pending:
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                results.extend(f.result() for f in done)
-        except KeyboardInterrupt:
-            self.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            results.extend(f.result() for f in pending if f.done() and not f.cancelled())
-            raise
-        finally:
-            pool.shutdown(wait=True)
+        with self._stop_signals_interrupt():
+            try:
+                while pending:
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    results.extend(self._job_result(f, futures[f]) for f in done)
+            except KeyboardInterrupt:
+                self.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)
+                results.extend(self._job_result(f, futures[f]) for f in pending if f.done() and not f.cancelled())
+                raise
+            finally:
+                pool.shutdown(wait=True)
         order = {job.id: i for i, job in enumerate(jobs)}
         return sorted(results, key=lambda r: order[r.job_id])
+
+    def _job_result(self, future: Any, job: Job) -> JobResult:
+        """A job's result; a harness bug inside one job fails that job, never the run."""
+        try:
+            return future.result()
+        except Exception as exc:
+            self.progress.warn(f"job {job.id} failed inside zoo-bench: {type(exc).__name__}: {exc}")
+            return JobResult(job.id, "failed", [], f"zoo-bench error: {type(exc).__name__}: {exc}")
+
+    @contextmanager
+    def _stop_signals_interrupt(self) -> Iterator[None]:
+        """SIGTERM/SIGHUP raise :class:`Interrupted` in the main thread (once: a second signal
+        during the shutdown is ignored, the shutdown is already under way)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def stop(signum: int, frame: Any) -> None:
+            if not self.cancelled.is_set():
+                self.cancelled.set()
+                raise Interrupted(signum)
+
+        previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -163,8 +215,14 @@ class LocalExecutor:
         statuses = [r.status for r in done.values()]
         status = "failed" if "failed" in statuses else "ok" if "ok" in statuses else "skipped"
         reasons = [f"{r.spec.id}: {r.reason}" for r in done.values() if r.status == "failed"]
+        try:
+            self.store.write_job(run_id, job.id, records)
+        except Exception as exc:  # this job's rows only: other jobs' files are separate and stay
+            where = f"{type(exc).__name__}: {exc}"
+            self.progress.warn(f"the rows of job {job.id} could not be written: {where}")
+            status = "failed"
+            reasons.append(f"rows not written: {where}")
         result = JobResult(job.id, status, records, "; ".join(reasons), time.time() - t0)
-        self.store.write_job(run_id, job.id, records)
         self.progress.job_finished(job, result)
         self._event(self.registry.job_finished, job, result)
         return result
@@ -202,49 +260,70 @@ class LocalExecutor:
                 hit = self.cache.lookup(key)
                 if hit is not None:
                     return self._from_cache(base, hit)
-            result = self._execute(run_id, job, spec, base, options, inputs)
-            if result.status == "ok":
-                self._fresh.add(key)
-            return result
+            changed = self._changed_inputs(spec, done)
+            if not changed:
+                result = self._execute(run_id, job, spec, base, options, inputs)
+                if result.status == "ok":
+                    self._fresh.add(key)
+                return result
+        # An input's files changed on disk since it was made or served: recompute it, then this.
+        for ref, problem in changed.items():
+            if (job.id, ref) in self._recomputed:
+                base.reason = f"input {ref} changed on disk again after it was recomputed: {problem}"
+                return base
+            self._recomputed.add((job.id, ref))
+            self.progress.warn(f"{job.id}: the cached output of {ref} is not what was recorded ({problem}); "
+                               "evicted, recomputing")
+            up = done[ref]
+            with self.cache.lock(up.key):
+                self.cache.evict(up.key)
+            self._fresh.discard(up.key)
+            upstream = next(s for s in job.stages if s.id == ref)
+            done[ref] = self.run_stage(run_id, job, upstream, done)
+        return self.run_stage(run_id, job, spec, done)
+
+    def _changed_inputs(self, spec: StageSpec, done: dict[str, StageResult]) -> dict[str, str]:
+        """Input stages whose artifact files no longer have their recorded sha256."""
+        changed = {}
+        for ref in spec.inputs:
+            for path, expected in done[ref].files.items():
+                try:
+                    actual = file_digest(Path(path))
+                except OSError:
+                    changed[ref] = f"{Path(path).name} is missing"
+                    break
+                if actual != expected:
+                    changed[ref] = f"{Path(path).name} does not match its sha256"
+                    break
+        return changed
 
     def stage_options(self, job: Job, spec: StageSpec, component: Component) -> dict[str, Any]:
-        """Target defaults < user run options < the plan's stage options; only declared names
-        (``component.options``) pass from the first two."""
-        merged: dict[str, Any] = {}
-        for source in (dict(job.target.defaults), self.opts.options):
-            merged.update({k: v for k, v in source.items() if k in component.options and v is not None})
-        merged.update(spec.options_dict())
-        return merged
+        """Declared defaults < target defaults < user run options < the plan's stage options,
+        each typed by the component's declarations (:func:`zoo_bench.options.stage_options`)."""
+        from .options import stage_options
+
+        return stage_options(component, dict(job.target.defaults), self.opts.options, spec.options_dict())
 
     def stage_key(self, job: Job, spec: StageSpec, component: Component, options: dict[str, Any],
                   input_shas: list[str]) -> str:
-        payload: dict[str, Any] = {
-            "cache_format": CACHE_FORMAT,
-            "kind": spec.kind,
-            "component": spec.component,
-            "tool_versions": component.tool_versions(),
-            "options": _path_aware(options),
-            "inputs": input_shas,
-            "model": spec_to_dict(job.model),
-            # model files named by the spec (local models, weights) enter by fingerprint
-            "model_files": _path_aware({k: v for k, v in job.model.builder if isinstance(v, str)}),
-        }
-        if spec.kind in ("compile", "run", "evaluate"):
-            payload["target"] = job.target.id
-        if component.host_dependent:
-            payload["host"] = [self.host["host"], self.host["host_cpu"]]
-        return cache_key(payload)
+        """The stage's cache key (``stage_key.py`` says what enters it)."""
+        host = [self.host["host"], self.host["host_cpu"]] if component.host_dependent else None
+        return stage_key(self.registry, job, spec, component, options, input_shas, host)
 
     def _from_cache(self, base: StageResult, hit: dict[str, Any]) -> StageResult:
+        """A stage served from a validated, verified cache entry (``ArtifactCache.lookup``)."""
         entry = Path(hit["entry"])
         base.status = "ok"
         base.cached = True
         base.artifact = artifact_from_dict(hit["artifact"], entry) if hit.get("artifact") else None
         base.figures = [figure_from_dict(f) for f in hit.get("figures", [])]
-        base.duration_s = float(hit.get("duration_s", 0.0))
+        base.duration_s = float(hit["duration_s"])
         base.started_at = datetime.fromisoformat(hit["started_at"])
+        if base.started_at.tzinfo is None:
+            base.started_at = base.started_at.replace(tzinfo=UTC)
         base.artifact_sha256 = hit.get("artifact_sha256", "")
         base.tool_versions = hit.get("tool_versions", base.tool_versions)
+        base.files = {str(entry / rel): sha for rel, sha in hit["files_sha256"].items()}
         return base
 
     def _execute(self, run_id: str, job: Job, spec: StageSpec, base: StageResult, options: dict[str, Any],
@@ -259,6 +338,9 @@ class LocalExecutor:
             "inputs": {ref: artifact_to_dict(a, Path("/")) for ref, a in inputs.items() if a is not None},
             "workdir": str(staging),
             "result": str(staging / "result.json"),
+            # the worker stops itself when this process dies or the stage outlives its timeout
+            "parent_pid": os.getpid(),
+            "timeout_s": self.opts.stage_timeout_s,
         }
         (staging / "request.json").write_text(json.dumps(request, default=str))
         log_file = staging / "stage.log"
@@ -268,13 +350,23 @@ class LocalExecutor:
         base.started_at = datetime.fromtimestamp(t0, UTC)
         result = _read_json(staging / "result.json")
         log_text = log_file.read_text(errors="replace") if log_file.exists() else ""
+        problem = validate_worker_result(result) if result is not None and returncode == 0 else None
         if result is None or returncode != 0:
             base.status = "failed"
             base.reason = self._death_reason(returncode, timed_out, log_text)
+        elif problem:
+            base.status = "failed"
+            base.reason = f"{spec.component} returned an invalid result: {problem}"
         else:
             base.status = result["status"]
             base.reason = result.get("reason", "")
             base.tool_versions = result.get("tool_versions", base.tool_versions)
+        if base.status == "ok" and result.get("artifact"):
+            artifact = artifact_from_dict(result["artifact"], staging)
+            missing = [p for p in (artifact.path, *artifact.files.values()) if not p.is_file()]
+            if missing:
+                base.status = "failed"
+                base.reason = f"{spec.component} returned an artifact whose file {missing[0].name} does not exist"
         if base.status != "ok":
             log_path = self.store.log_path(run_id, job.id, spec.id)
             log_path.write_text(log_text)
@@ -283,13 +375,15 @@ class LocalExecutor:
             self.cache.discard(staging)
             return base
         artifact = artifact_from_dict(result["artifact"], staging) if result.get("artifact") else None
-        base.artifact_sha256 = artifact.sha256() if artifact else ""
+        shas = files_sha256(staging, [artifact.path, *artifact.files.values()]) if artifact else {}
+        base.artifact_sha256 = file_digest(artifact.path) if artifact else ""
         base.figures = [figure_from_dict(f) for f in result.get("figures", [])]
         stored = dict(result, started_at=base.started_at.isoformat(), duration_s=base.duration_s,
-                      artifact_sha256=base.artifact_sha256)
+                      artifact_sha256=base.artifact_sha256, files_sha256=shas)
         (staging / "result.json").write_text(json.dumps(stored, default=str))
         entry = self.cache.commit(base.key, staging)
         base.artifact = artifact_from_dict(result["artifact"], entry) if artifact else None
+        base.files = {str(entry / rel): sha for rel, sha in shas.items()}
         return base
 
     def _spawn(self, job: Job, spec: StageSpec, staging: Path, log_file: Path) -> tuple[int, bool]:

@@ -6,12 +6,23 @@ takes only itself down. The worker writes ``result.json`` into the stage's stagi
 directory whatever happens: ``ok`` with the artifact and figures, ``skipped`` for
 :class:`ToolUnavailable`, ``failed`` with the error otherwise. A process that dies before
 writing it is reported as failed by the parent, with the tail of its log.
+
+A worker never outlives its run. It leads its own process group (the parent starts it in a new
+session, so that a timeout kills the tools it started too), and so it watches its parent
+itself: ``PR_SET_PDEATHSIG`` (Linux) sends it SIGTERM when the parent dies, a watchdog thread
+polls the parent pid as a fallback (PDEATHSIG fires on the exit of the parent *thread* that
+started it, and is Linux-only), and the same thread ends the stage a little after
+``timeout_s``, the stage timeout, had the parent not killed it already. Each way kills the
+whole process group, so a tool the stage started (vela, ssh) goes too.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -76,9 +87,64 @@ def run_request(request: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+#: Seconds past the stage timeout before the worker stops itself (the parent normally kills it
+#: at the timeout and reports it; this only matters when the parent cannot).
+SELF_TIMEOUT_GRACE_S = 5.0
+#: How often the watchdog looks at the parent.
+WATCH_INTERVAL_S = 0.5
+_PR_SET_PDEATHSIG = 1
+
+
+def _die(why: str) -> None:
+    """Kill this worker's process group (itself and every tool it started)."""
+    try:
+        print(f"zoo-bench worker: {why}; stopping the stage", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    try:
+        if os.getpgrp() == os.getpid():  # only a group of our own (started in a new session)
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+    finally:
+        os._exit(137)
+
+
+def _set_parent_death_signal(sig: int) -> bool:
+    """Ask the kernel to send ``sig`` when the parent dies (Linux prctl); ``False`` elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def guard_lifetime(parent_pid: int | None, timeout_s: float | None) -> None:
+    """Make this process die with ``parent_pid`` and after ``timeout_s`` (+ a grace)."""
+    if parent_pid:
+        signal.signal(signal.SIGTERM, lambda signum, frame: _die("the zoo-bench run that started it ended"))
+        _set_parent_death_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s + SELF_TIMEOUT_GRACE_S if timeout_s else None
+    if parent_pid and os.getppid() != parent_pid:  # the parent died before prctl took effect
+        _die(f"its parent {parent_pid} is gone")
+
+    def watch() -> None:
+        while True:
+            if parent_pid and os.getppid() != parent_pid:
+                _die(f"its parent {parent_pid} is gone")
+            if deadline is not None and time.monotonic() > deadline:
+                _die(f"the stage ran past its timeout of {timeout_s:g} s")
+            time.sleep(WATCH_INTERVAL_S)
+
+    threading.Thread(target=watch, name="zoo-bench-watchdog", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     request = json.loads(Path(argv[0]).read_text())
+    guard_lifetime(request.get("parent_pid"), request.get("timeout_s"))
     result = run_request(request)
     out = Path(request["result"])
     tmp = out.with_suffix(".tmp")

@@ -11,7 +11,10 @@ runner's ``predict`` produce logits for both artifacts on the same images, and r
   (meaningful even for random weights, where top-1 against labels is not).
 
 Every figure carries ``n_images`` and ``dataset`` in ``extra`` (the harness turns them into
-columns) and the class-index rule of :func:`zoo_bench.builtin.data.class_indices`.
+columns) and the class-index rule of :func:`zoo_bench.builtin.data.class_indices`. A runner's
+``predict`` receives the model's :class:`~zoo_bench.components.Preprocess` as the option
+``preprocess``; a runner with a ``prediction_notes`` dict (e.g. ``{"emulation": ...}``) adds it
+to the figures' ``extra``.
 """
 
 from __future__ import annotations
@@ -23,11 +26,15 @@ from typing import Any
 from .. import hookimpl
 from ..components import Artifact, Figure, Runner, StageContext, StageOutput, Target
 from ..errors import ToolUnavailable, UsageError
+from ..options import Option
+from ..tools import dist_version
 from .data import default_preprocess, list_images, load_batch
 
 #: Images preprocessed and predicted per chunk (bounds memory on large data sets).
 CHUNK = 64
 NO_DATASET = "no --dataset given: accuracy not measured"
+#: Distributions whose version can change the evaluator's figures (decoding, arrays, runtimes).
+RUNTIMES = ("numpy", "pillow", "ai-edge-litert", "onnxruntime")
 
 
 def topk_hits(logits: Any, labels: Any, k: int) -> Any:
@@ -39,17 +46,34 @@ def topk_hits(logits: Any, labels: Any, k: int) -> Any:
     return (top == labels[:, None]).any(axis=1)
 
 
+def top1_agreement(float_top1: Any, int8_top1: Any) -> float:
+    """Percent of images whose int8 top-1 class equals the float model's."""
+    import numpy as np
+
+    a, b = np.asarray(float_top1), np.asarray(int8_top1)
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(f"top-1 arrays must have the same non-empty shape, not {a.shape} and {b.shape}")
+    return float(100.0 * (a == b).mean())
+
+
 class AccuracyEvaluator(Runner):
     """Top-1/top-5 of float and int8 models and their top-1 agreement on --dataset."""
 
     name = "accuracy"
     accepts = ("tflite", "onnx")
     options = {
-        "dataset": "class-per-folder image folder (no data set: the stage is skipped)",
-        "max_images": "evaluate at most this many images (round-robin over classes; default all)",
-        "runner": "runner whose predict() produces the outputs (litert, onnxruntime, ...)",
-        "threads": "threads the runner may use (default 1)",
+        "dataset": Option("path", help="class-per-folder image folder (no data set: the stage is skipped)"),
+        "max_images": Option("int", min=1, help="evaluate at most this many images (round-robin over classes; "
+                                                "default all)"),
+        "runner": Option("str", help="runner whose predict() produces the outputs (set by the plan: litert, "
+                                     "onnxruntime, ...)"),
+        "threads": Option("int", default=1, min=1, max=256, help="threads the runner may use"),
     }
+
+    def tool_versions(self) -> dict[str, str]:
+        """The image decoding and array libraries the evaluator uses, and the runtimes its
+        runners may predict with (the ``runner`` option picks one; the key covers them all)."""
+        return {name: dist_version(name) for name in RUNTIMES}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
         if importlib.util.find_spec("PIL") is None:
@@ -61,19 +85,20 @@ class AccuracyEvaluator(Runner):
     def run(self, ctx: StageContext) -> StageOutput:
         import numpy as np
 
-        dataset = ctx.options.get("dataset")
+        dataset = ctx.options["dataset"]
         if not dataset:
             raise ToolUnavailable(NO_DATASET)
-        runner_name = ctx.options.get("runner")
+        runner_name = ctx.options["runner"]
         if not runner_name or ctx.registry is None:
             raise UsageError("the evaluate stage needs option runner=<name of a runner with predict()>")
         runner = ctx.registry.component("run", str(runner_name))
         if not isinstance(runner, Runner):
             raise UsageError(f"{runner_name!r} is not a runner")
-        max_images = int(ctx.options["max_images"]) if ctx.options.get("max_images") else None
-        images, rule = list_images(dataset, max_images)
+        images, rule = list_images(dataset, ctx.options["max_images"])
         pre = ctx.model.preprocess or default_preprocess(ctx.model.resolution)
-        predict_options = {"threads": int(ctx.options.get("threads") or 1)}
+        # The model's preprocessing goes along so that a runner emulating a device's input path
+        # (e.g. an NV12 camera frame) can get back to pixels.
+        predict_options = {"threads": ctx.options["threads"], "preprocess": pre}
 
         artifacts = list(ctx.inputs.values())
         logits: list[list[Any]] = [[] for _ in artifacts]
@@ -89,7 +114,7 @@ class AccuracyEvaluator(Runner):
 
         version = next(iter(runner.tool_versions().values()), "")
         extra = {"n_images": int(len(y)), "dataset": str(Path(dataset).resolve()), "label_rule": rule,
-                 "runner": str(runner_name)}
+                 "runner": str(runner_name), **dict(getattr(runner, "prediction_notes", {}) or {})}
         figures: list[Figure] = []
 
         def fig(metric: str, value: float, **more: Any) -> None:
@@ -104,7 +129,7 @@ class AccuracyEvaluator(Runner):
             fig(f"top5_{variant}", 100.0 * topk_hits(out, y, 5).mean(), weights=weights)
             top1.setdefault(variant, out.argmax(axis=1))
         if "float" in top1 and "int8" in top1:
-            fig("int8_agreement", 100.0 * (top1["float"] == top1["int8"]).mean())
+            fig("int8_agreement", top1_agreement(top1["float"], top1["int8"]))
         return StageOutput(figures=figures)
 
 

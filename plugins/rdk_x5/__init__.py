@@ -1,4 +1,47 @@
-"""D-Robotics RDK X5 plugin (Horizon toolchain, BPU, hrt_model_exec): not built yet.
+"""D-Robotics RDK X5 plugin: target ``rdk_x5`` (Bayes-e BPU), the Horizon toolchain stages
+``hb_mapper_setup`` (quantizer: YAML + calibration data) and ``hb_mapper`` (compiler), the
+``rdk_board`` runner (hrt_model_exec over SSH) and the host emulation runner
+``rdk_nv12_onnxruntime`` (ONNX Runtime on NV12 round-tripped inputs).
 
-Registers nothing until its issue lands. Kept as a package so the entry point resolves.
+Importing it is cheap (no onnx, no toolchain): the CLI imports every plugin to list them.
+docs/rdk_x5.md describes the flow and what runs where.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zoo_bench import hookimpl
+from zoo_bench.board.inventory import boards_file
+
+from .board_runner import RdkBoardRunner
+from .emulation import RdkNv12OnnxRuntime
+from .hb_mapper import HbMapperCompiler, HbMapperSetup
+from .targets import rdk_targets
+
+
+def _board_defaults() -> tuple[tuple[str, object], ...]:
+    """The boards file, resolved now, as a default run option (its content enters board stages' keys)."""
+    return (("boards", str(Path(boards_file()).resolve())),)
+
+
+@hookimpl
+def zoo_bench_register_quantizers(register):
+    register(HbMapperSetup())
+
+
+@hookimpl
+def zoo_bench_register_compilers(register):
+    register(HbMapperCompiler())
+
+
+@hookimpl
+def zoo_bench_register_runners(register):
+    register(RdkBoardRunner())
+    register(RdkNv12OnnxRuntime())
+
+
+@hookimpl
+def zoo_bench_register_targets(register):
+    for target in rdk_targets(_board_defaults()):
+        register(target)

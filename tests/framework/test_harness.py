@@ -195,3 +195,20 @@ def test_rerun_redoes_a_shared_stage_once_per_run(tmp_path, zb_env):
     assert run_cli(args, env=zb_env).returncode == 0
     assert run_cli(args + ["--rerun", "source"], env=zb_env).returncode == 0
     assert calls(zb_env).count("build fake_tiny") == 2
+
+
+def test_fresh_remeasures_every_run_stage_and_the_summary_says_what_was_cached(tmp_path, zb_env):
+    out = tmp_path / "out"
+    args = ["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(out)]
+    assert run_cli(args, env=zb_env).returncode == 0
+    cached = run_cli(args, env=zb_env)
+    lines = [ln for ln in cached.stdout.splitlines() if ln.startswith("fake_tiny")]
+    assert len(lines) == 2 and all(ln.rstrip().endswith("cached") for ln in lines), cached.stdout
+    fresh = run_cli(args + ["--fresh"], env=zb_env)
+    assert fresh.returncode == 0
+    lines = [ln for ln in fresh.stdout.splitlines() if ln.startswith("fake_tiny")]
+    assert len(lines) == 2 and not any(ln.rstrip().endswith("cached") for ln in lines), fresh.stdout
+    log = calls(zb_env)
+    assert log.count("run fake_tiny run:fake_numpy:int8") == 2
+    assert log.count("run fake_tiny run:fake_numpy:float32") == 2
+    assert log.count("build fake_tiny") == 1 and log.count("quantize fake_tiny") == 1  # artifacts reused

@@ -1,0 +1,37 @@
+"""The rdk_x5 target's plan: stage chain, board thread counts, host emulation, refusals."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from zoo_bench.plan import Planner
+
+from .conftest import TARGET, TINY_SPEC
+
+
+def test_plan_of_a_torch_model():
+    spec = replace(TINY_SPEC, native_format="torch", source="timm")
+    planner = Planner(spec, TARGET)
+    leaves = TARGET.plan(spec, planner)
+    stages = {s.id: s for s in planner.ordered()}
+    assert list(stages) == ["source", "export:onnx", "quantize:hb_mapper_setup", "compile:hb_mapper",
+                            "run:rdk_board:bpu-1t", "run:rdk_board:bpu-4t", "run:rdk_board:bpu-8t",
+                            "quantize:onnx_qdq", "evaluate:accuracy"]
+    assert stages["compile:hb_mapper"].inputs == ("quantize:hb_mapper_setup",)
+    assert stages["quantize:hb_mapper_setup"].inputs == ("export:onnx",)
+    assert [stages[f"run:rdk_board:bpu-{t}t"].options_dict()["threads"] for t in (1, 4, 8)] == [1, 4, 8]
+    assert stages["run:rdk_board:bpu-4t"].variant == "int8"
+    assert stages["quantize:onnx_qdq"].options_dict() == {"activation_type": "int8"}
+    assert stages["evaluate:accuracy"].inputs == ("export:onnx", "quantize:onnx_qdq")
+    assert stages["evaluate:accuracy"].options_dict()["runner"] == "rdk_nv12_onnxruntime"
+    assert "compile:hb_mapper" in leaves and "evaluate:accuracy" in leaves
+
+
+def test_onnx_files_skip_the_export_and_other_formats_are_refused():
+    planner = Planner(TINY_SPEC, TARGET)
+    TARGET.plan(TINY_SPEC, planner)
+    assert planner.stages["quantize:hb_mapper_setup"].inputs == ("source",)
+    assert "not keras" in TARGET.supports(replace(TINY_SPEC, native_format="keras"))
+    nhwc = replace(TINY_SPEC, preprocess=replace(TINY_SPEC.preprocess, layout="NHWC"))
+    assert "NCHW" in TARGET.supports(nhwc)
+    assert TARGET.supports(TINY_SPEC) is None

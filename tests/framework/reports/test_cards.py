@@ -173,4 +173,4 @@ def test_cards_dir_that_is_a_file_is_a_usage_error(tmp_path, zb_env):
     target.write_text("")
     repo_rows = Path(__file__).resolve().parents[3] / "model_cards" / "results.jsonl"
     proc = run_cli(["card", "--rows", str(repo_rows), "--output-dir", str(target)], env=zb_env)
-    assert proc.returncode == 2 and "cannot write cards into" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "cannot write" in proc.stderr and "a_file" in proc.stderr and "Traceback" not in proc.stderr

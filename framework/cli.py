@@ -130,12 +130,12 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     chosen_targets = resolve_targets(list(targets), registry)
     chosen_models = resolve_models(list(models), registry, classes=classes, resolution=resolution)
     check_boards_file(boards, registry)
-    jobs_list = plan_jobs(chosen_models, chosen_targets)
     options: dict[str, Any] = _parse_kv(extra)
     for key, value in (("dataset", dataset), ("threads", threads), ("runs", runs), ("warmup", warmup),
                        ("boards", boards)):
         if value is not None:
             options[key] = str(value.resolve()) if isinstance(value, Path) else value
+    jobs_list = plan_jobs(chosen_models, chosen_targets, options)  # plans see the options as given
     # Typed and checked against every component of the planned jobs before anything runs:
     # an unknown key or a bad value is exit 2 here, not a surprise in a worker.
     options = check_jobs(jobs_list, lambda spec: registry.component(STAGE_KINDS[spec.kind], spec.component),

@@ -13,8 +13,10 @@ import difflib
 import fnmatch
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .components import ModelSpec, Target
@@ -77,11 +79,18 @@ class Job:
 
 
 class Planner:
-    """Helpers a target's ``plan()`` uses to declare its chain of stages."""
+    """Helpers a target's ``plan()`` uses to declare its chain of stages.
 
-    def __init__(self, model: ModelSpec, target: Target):
+    ``options`` are the user's run options as given, read-only (``dataset``, ``threads``, ``-s``
+    values as strings; the CLI types them against the planned components afterwards):
+    a plan may leave out stages that only serve a figure the run will not make (e.g. a float
+    export that only the accuracy stage reads, when no ``dataset`` is given).
+    """
+
+    def __init__(self, model: ModelSpec, target: Target, options: Mapping[str, Any] | None = None):
         self.model = model
         self.target = target
+        self.options: Mapping[str, Any] = MappingProxyType(dict(options or {}))
         self.stages: dict[str, StageSpec] = {}
 
     def _add(self, kind: str, component: str, inputs: tuple[str, ...], options: dict[str, Any],
@@ -252,8 +261,10 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"
 
 
-def plan_jobs(models: list[ModelSpec], targets: list[Target]) -> list[Job]:
-    """The cross product models x targets, each with its stage graph."""
+def plan_jobs(models: list[ModelSpec], targets: list[Target],
+              options: Mapping[str, Any] | None = None) -> list[Job]:
+    """The cross product models x targets, each with its stage graph; ``options`` are the run
+    options, which every plan sees read-only (:attr:`Planner.options`)."""
     jobs = []
     for target in targets:
         for model in models:
@@ -262,7 +273,7 @@ def plan_jobs(models: list[ModelSpec], targets: list[Target]) -> list[Job]:
             if reason:
                 job.skip_reason = reason
             else:
-                planner = Planner(model, target)
+                planner = Planner(model, target, options)
                 try:
                     target.plan(model, planner)
                     job.stages = planner.ordered()

@@ -32,6 +32,7 @@ from .data import default_preprocess, list_images, load_batch
 
 #: Images preprocessed and predicted per chunk (bounds memory on large data sets).
 CHUNK = 64
+NO_DATASET = "no --dataset given: accuracy not measured"
 #: Distributions whose version can change the evaluator's figures (decoding, arrays, runtimes).
 RUNTIMES = ("numpy", "pillow", "ai-edge-litert", "onnxruntime")
 
@@ -77,6 +78,8 @@ class AccuracyEvaluator(Runner):
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
         if importlib.util.find_spec("PIL") is None:
             return "Pillow is not installed (pip install pillow)"
+        if options is not None and not options.get("dataset"):  # skipped before a process starts
+            return NO_DATASET
         return None
 
     def run(self, ctx: StageContext) -> StageOutput:
@@ -84,7 +87,7 @@ class AccuracyEvaluator(Runner):
 
         dataset = ctx.options["dataset"]
         if not dataset:
-            raise ToolUnavailable("no --dataset given: accuracy not measured")
+            raise ToolUnavailable(NO_DATASET)
         runner_name = ctx.options["runner"]
         if not runner_name or ctx.registry is None:
             raise UsageError("the evaluate stage needs option runner=<name of a runner with predict()>")

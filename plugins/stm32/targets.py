@@ -61,9 +61,11 @@ class Stm32Target(Target):
         if model.native_format == "tflite":  # a model file given as is (expected to be int8)
             return src, [p.evaluate(src, runner=runner)], runner
         q8 = p.quantize(src, "tflite_int8", input_type="uint8", output_type="float32")
-        if model.native_format == "keras":
+        # the float .tflite only serves the accuracy stage: without a data set it is not exported
+        # (a Keras export costs ~80 s), and the accuracy stage is skipped with the reason
+        if model.native_format == "keras" and p.options.get("dataset"):
             return q8, [p.evaluate(p.export(src, "tflite"), q8, runner=runner)], runner
-        return q8, [p.evaluate(q8, runner=runner)], runner  # torch sources export no float .tflite
+        return q8, [p.evaluate(q8, runner=runner)], runner  # int8 alone (torch sources export no float .tflite)
 
     def plan(self, model: ModelSpec, p: Planner) -> list[StageRef]:
         q8, leaves, _ = self._int8(model, p)

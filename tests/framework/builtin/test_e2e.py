@@ -142,6 +142,15 @@ def test_evaluate_without_dataset_is_skipped(make_ctx, registry):
         registry.components["run"]["accuracy"].run(make_ctx(model, "evaluate:accuracy", runner="litert"))
 
 
+@needs("PIL")
+def test_evaluate_without_dataset_is_skipped_before_a_process_starts(registry, tmp_path):
+    """The CLI-side availability check sees the stage's options: no dataset, no worker process."""
+    evaluator = registry.components["run"]["accuracy"]
+    assert "no --dataset" in evaluator.unavailable_reason(None, {"runner": "litert"})
+    assert evaluator.unavailable_reason(None, {"runner": "litert", "dataset": str(tmp_path)}) is None
+    assert evaluator.unavailable_reason() is None  # listing plugins: no stage, no verdict on options
+
+
 @needs("keras", "tensorflow", "ai_edge_litert", "onnxruntime", "skimage")
 def test_cli_run_cpu_with_dataset(tmp_path: Path, photo_dataset: Path):
     """`zoo-bench run` on the cpu target: float and int8 rows, accuracy rows with n_images."""

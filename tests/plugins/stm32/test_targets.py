@@ -15,9 +15,9 @@ from tests.conftest import run_cli
 from .conftest import TARGETS
 
 
-def stages(target: str, native_format: str) -> dict:
+def stages(target: str, native_format: str, **run_options) -> dict:
     model = ModelSpec(name="m", source="src", family="m", resolution=32, native_format=native_format)
-    p = Planner(model, TARGETS[target])
+    p = Planner(model, TARGETS[target], run_options)
     TARGETS[target].plan(model, p)
     return {s.id: s for s in p.ordered()}
 
@@ -29,8 +29,29 @@ def test_mcu_plan_quantizes_like_st_cards():
     for compiled in ("compile:stedgeai", "compile:stm32_footprint"):
         assert s[compiled].inputs == ("quantize:tflite_int8",)
     assert s["run:stm32_validate:board"].inputs == ("quantize:tflite_int8",)
-    ev = s["evaluate:accuracy"]
+    ev = stages("stm32h7", "keras", dataset="/data")["evaluate:accuracy"]
     assert ev.inputs == ("export:tflite", "quantize:tflite_int8") and ev.options_dict()["runner"] == "litert_ref"
+
+
+@pytest.mark.parametrize("target", ["stm32h7", "stm32n6", "stm32mp1"])
+def test_float_tflite_is_exported_only_when_a_dataset_will_use_it(target):
+    """Without --dataset the float .tflite (only the accuracy stage reads it) is not planned."""
+    s = stages(target, "keras")
+    assert "export:tflite" not in s
+    assert s["evaluate:accuracy"].inputs == ("quantize:tflite_int8",)
+    assert "export:tflite" in stages(target, "keras", dataset="/data")
+
+
+def test_dry_run_without_dataset_plans_no_float_export(tmp_path):
+    env = dict(os.environ)
+    env.pop("ZOO_BENCH_PLUGINS", None)
+    args = ["run", "-m", "mobilenet_v2_0.35_128", "-t", "stm32h7", "-o", str(tmp_path / "o"), "--dry-run", "--json"]
+    without = run_cli(args, env=env)
+    with_data = run_cli([*args, "--dataset", str(tmp_path)], env=env)
+    assert without.returncode == 0 and with_data.returncode == 0, without.stderr + with_data.stderr
+    ids = [[s["id"] for s in json.loads(proc.stdout)[0]["stages"]] for proc in (without, with_data)]
+    assert "export:tflite" not in ids[0] and "evaluate:accuracy" in ids[0]
+    assert "export:tflite" in ids[1]
 
 
 def test_n6_takes_qdq_onnx_where_the_source_exports_onnx():

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
+from zoo_bench.estimate.component import ModelEstimator
 
 from .estimate import Stm32FootprintEstimator
 from .mpu_runner import Stm32MpBoardRunner
 from .reference_runner import LiteRtReferenceRunner
 from .stedgeai import StedgeaiCompiler
-from .targets import stm32_targets
+from .targets import ESTIMATOR, stm32_targets
 from .validate_runner import Stm32ValidateRunner
 
 
@@ -38,6 +39,8 @@ def zoo_bench_register_runners(register):
     register(Stm32ValidateRunner())
     register(Stm32MpBoardRunner())
     register(LiteRtReferenceRunner())
+    # Latency and memory estimates fitted on ST's published figures (docs/estimators.md).
+    register(ModelEstimator(ESTIMATOR, Path(__file__).with_name("published_points.json")))
 
 
 @hookimpl

@@ -29,6 +29,8 @@ MCU_RUNNER = "stm32_validate"
 MPU_RUNNER = "stm32mp_board"
 #: LiteRT with its reference kernels: bit-exact with TFLM (TOOLCHAIN.md), the MCU's kernels.
 REFERENCE_RUNNER = "litert_ref"
+#: The fitted estimator (zoo_bench.estimate) this plugin registers with its published points.
+ESTIMATOR = "stm32_estimate"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Stm32Target(Target):
 
     def plan(self, model: ModelSpec, p: Planner) -> list[StageRef]:
         q8, leaves, _ = self._int8(model, p)
+        leaves.append(self._estimate(model, p, q8))
         if self.family == "mpu":
             leaves.append(p.run(q8, MPU_RUNNER, label=f"cpu-{self.cpu_threads}t", delegate="none",
                                 threads=self.cpu_threads))
@@ -80,6 +83,15 @@ class Stm32Target(Target):
         leaves.append(p.compile(q8, "stm32_footprint"))
         leaves.append(p.run(q8, MCU_RUNNER, label="board"))
         return leaves
+
+    def _estimate(self, model: ModelSpec, p: Planner, q8: StageRef) -> StageRef:
+        """The fitted latency (and, on the H7, memory) estimate of docs/estimators.md. It reads the
+        workload of an int8 .tflite: on the N6's ONNX path one is made for it."""
+        if p.stages[q8].component != "tflite_int8" and model.native_format != "tflite":
+            q8 = p.quantize(p.source(), "tflite_int8", input_type="uint8", output_type="float32")
+        fitted_as = {"stm32n6_tflite": "stm32n6"}.get(self.id)
+        extra = {"estimate_target": fitted_as} if fitted_as else {}
+        return p.run(q8, ESTIMATOR, label="estimate", **extra)
 
 
 def stm32_targets(board_defaults: tuple[tuple[str, object], ...] = ()) -> list[Stm32Target]:

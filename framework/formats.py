@@ -47,6 +47,17 @@ FORMATS: dict[str, ArtifactFormat] = {f.name: f for f in (
 )}
 
 
+def register_format(fmt: ArtifactFormat) -> None:
+    """Declare a plugin's own artifact format (a vendor binary, a toolchain project folder).
+
+    Call it when the plugin module is imported; registering the same name twice with another
+    definition is a plugin bug (``ValueError``)."""
+    known = FORMATS.get(fmt.name)
+    if known is not None and known != fmt:
+        raise ValueError(f"artifact format {fmt.name!r} is already defined differently")
+    FORMATS[fmt.name] = fmt
+
+
 class FormatMismatch(UsageError):
     """An artifact does not meet the format contract of the component it was given to."""
 

@@ -127,11 +127,18 @@ class CardRows:
         if row is None:
             return missing
         text = f"{num(row['value'])}{' ' + unit if unit else ''} {MARKERS.get(row['method'], '[?]')}"
+        interval = _extra(row).get("interval")
+        if isinstance(interval, list) and len(interval) == 2 and all(isinstance(v, int | float) for v in interval):
+            text += f" (interval {num(interval[0])}-{num(interval[1])} (leave-one-model-out))"
         theirs = published(self.model, target, compare_metric or row["metric"], self.classes)
         if theirs is not None:
             self.published_used[(target, compare_metric or row["metric"])] = theirs
-            diff = difference_pct(row["value"], theirs.value)
-            text += f" (published {num(theirs.value)}{'' if diff is None else f', {diff:+.1f} %'})"
+            if theirs.classes not in (None, self.classes):  # another head: not like for like
+                text += f" (published {num(theirs.value)} for {theirs.classes} classes; run with --classes " \
+                        f"{theirs.classes} to compare)"
+            else:
+                diff = difference_pct(row["value"], theirs.value)
+                text += f" (published {num(theirs.value)}{'' if diff is None else f', {diff:+.1f} %'})"
         return text
 
 
@@ -334,3 +341,14 @@ def published_sources(cr: CardRows) -> Table | None:
         t.rows.append([target, metric, f"{num(p.value)} {p.unit}", f"{p.label()}, seed card {p.card}",
                        p.published_with or "-"])
     return t
+
+
+def _extra(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's ``extra`` as a dict (stored as JSON text; a shared store may hold anything)."""
+    extra = row.get("extra")
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            return {}
+    return extra if isinstance(extra, dict) else {}

@@ -14,11 +14,19 @@ from pathlib import Path
 from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.estimate.component import ModelEstimator
+from zoo_bench.formats import ArtifactFormat, register_format
 
 from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
 from .hb_mapper import HbMapperCompiler, HbMapperSetup
 from .targets import ESTIMATOR, rdk_targets
+
+register_format(ArtifactFormat(
+    "hb-mapper-project", "a folder with the float ONNX, the hb_mapper YAML and the calibration data "
+    "(float32 NCHW raw files) that `hb_mapper makertbin` reads", "hb_mapper checker/makertbin --config <yaml>"))
+register_format(ArtifactFormat(
+    "hbm-bin", "a Horizon BPU model (.bin, NV12 input) compiled by hb_mapper for march bayes-e",
+    "hrt_model_exec on the RDK X5 (libdnn)"))
 
 
 def _board_defaults() -> tuple[tuple[str, object], ...]:

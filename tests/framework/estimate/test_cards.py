@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+from zoo_bench.records import COLUMNS
 from zoo_bench.reports.cards import render_card
 
 
 def _row(method: str, value: float, stage: str, extra: dict) -> dict:
-    return {"model": "m", "target": "imx93", "vendor": "NXP", "stage": stage, "variant": "int8",
+    blank = dict.fromkeys(COLUMNS)  # every column of a stored row, empty
+    return blank | {"model": "m", "target": "imx93", "vendor": "NXP", "stage": stage, "stage_kind": "run", "variant": "int8",
+            "component": stage.split(":")[1], "cached": False, "reason": "",
             "metric": "latency_mean_ms", "value": value, "unit": "ms", "method": method, "tool": "t",
             "tool_version": "1", "status": "ok", "extra": json.dumps(extra), "resolution": 224, "classes": 1000,
             "weights": "random", "n_images": None, "dataset": ""}
@@ -18,6 +21,6 @@ def test_board_figure_first_estimate_beside_it_with_interval():
     rows = [_row("model-estimate", 1.9, "run:imx_estimate:estimate", {"interval": [1.5, 2.4]}),
             _row("measured-board", 2.1, "run:imx_board:npu", {})]
     card = render_card("m", rows, "run1")
-    board, estimate = card.index("run:imx_board:npu"), card.index("run:imx_estimate:estimate")
+    board, estimate = card.index("| imx_board |"), card.index("| imx_estimate |")
     assert board < estimate
     assert "interval 1.5-2.4 (leave-one-model-out)" in card

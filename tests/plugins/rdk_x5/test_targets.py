@@ -16,7 +16,9 @@ def test_plan_of_a_torch_model():
     stages = {s.id: s for s in planner.ordered()}
     assert list(stages) == ["source", "export:onnx", "quantize:hb_mapper_setup", "compile:hb_mapper",
                             "run:rdk_board:bpu-1t", "run:rdk_board:bpu-4t", "run:rdk_board:bpu-8t",
-                            "quantize:onnx_qdq", "evaluate:accuracy"]
+                            "quantize:onnx_qdq", "evaluate:accuracy", "quantize:tflite_int8",
+                            "run:rdk_estimate:estimate"]
+    assert stages["run:rdk_estimate:estimate"].inputs == ("quantize:tflite_int8",)
     assert stages["compile:hb_mapper"].inputs == ("quantize:hb_mapper_setup",)
     assert stages["quantize:hb_mapper_setup"].inputs == ("export:onnx",)
     assert [stages[f"run:rdk_board:bpu-{t}t"].options_dict()["threads"] for t in (1, 4, 8)] == [1, 4, 8]

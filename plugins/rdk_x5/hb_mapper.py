@@ -85,8 +85,10 @@ class HbMapperSetup(Quantizer):
         ctx.log(f"wrote {config.name} and {len(files)} calibration files ({origin}) to {project.name}/")
         meta = {"settings": asdict(settings), "calibration": origin, "calibration_images": len(files),
                 "input_meta": src.meta}
+        # Side files are files (each hashed by the cache and checked before use): the ONNX and every
+        # calibration file; the project folder is the config's parent.
         artifact = Artifact(config, PROJECT_FORMAT, precision="float32", meta=meta,
-                            files={"onnx": onnx, "calibration_dir": cal_dir, "project_dir": project})
+                            files={"onnx": onnx, **{f"calibration/{f.name}": f for f in files}})
         return StageOutput(artifact=artifact)
 
 
@@ -137,7 +139,7 @@ class HbMapperCompiler(Compiler):
         project = ctx.input
         if project.format != PROJECT_FORMAT:
             raise UsageError(f"hb_mapper compiles the project of stage hb_mapper_setup, not {project.format}")
-        onnx, cal_dir = project.files["onnx"], project.files["calibration_dir"]
+        onnx, cal_dir = project.files["onnx"], project.path.parent / hb_config.CALIBRATION_DIR
         settings = hb_config.MapperSettings(**{k: tuple(v) if isinstance(v, list) else v
                                                for k, v in project.meta["settings"].items()})
         out_dir = ctx.workdir / "model_output"

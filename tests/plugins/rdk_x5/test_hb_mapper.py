@@ -25,8 +25,8 @@ def project(tiny_onnx, make_ctx) -> Artifact:
 
 
 def test_setup_writes_a_portable_project(project, tiny_onnx):
-    root = project.files["project_dir"]
-    assert project.format == "hb-mapper-project" and project.path.parent == root
+    root = project.path.parent
+    assert project.format == "hb-mapper-project" and all(f.is_file() for f in project.files.values())
     config = yaml.safe_load(project.path.read_text())
     assert config["model_parameters"]["onnx_model"] == "./tiny.onnx"
     assert (root / "tiny.onnx").read_bytes() == tiny_onnx.read_bytes()
@@ -45,7 +45,7 @@ def test_setup_calibrates_on_dataset_images(tiny_onnx, make_ctx, tmp_path):
         pil.new("RGB", (20, 24), colour).save(tmp_path / "ds" / label / "a.png")
     ctx = make_ctx(Artifact(tiny_onnx, "onnx"), options={"dataset": str(tmp_path / "ds"), "calibration_images": 2})
     art = HbMapperSetup().quantize(ctx).artifact
-    files = sorted(art.files["calibration_dir"].iterdir())
+    files = sorted(f for name, f in art.files.items() if name.startswith("calibration/"))
     red, blue = (hb_config.read_calibration(f, 16, 16)[0] for f in files)
     assert np.allclose(red[0], 250) and np.allclose(red[2], 10)  # RGB order, NCHW, unnormalised
     assert np.allclose(blue[2], 250)

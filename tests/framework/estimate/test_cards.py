@@ -10,7 +10,8 @@ from zoo_bench.reports.cards import render_card
 
 def _row(method: str, value: float, stage: str, extra: dict) -> dict:
     blank = dict.fromkeys(COLUMNS)  # every column of a stored row, empty
-    return blank | {"model": "m", "target": "imx93", "vendor": "NXP", "stage": stage, "stage_kind": "run", "variant": "int8",
+    return blank | {"model": "m", "target": "imx93", "vendor": "NXP", "stage": stage, "stage_kind": "run",
+            "variant": "int8",
             "component": stage.split(":")[1], "cached": False, "reason": "",
             "metric": "latency_mean_ms", "value": value, "unit": "ms", "method": method, "tool": "t",
             "tool_version": "1", "status": "ok", "extra": json.dumps(extra), "resolution": 224, "classes": 1000,

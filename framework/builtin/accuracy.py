@@ -33,6 +33,7 @@ from .data import default_preprocess, list_images, load_batch
 CHUNK = 64
 #: Distributions whose version can change the evaluator's figures (decoding, arrays, runtimes).
 RUNTIMES = ("numpy", "pillow", "ai-edge-litert", "onnxruntime")
+NO_DATASET = "no --dataset given: accuracy not measured"
 
 
 def topk_hits(logits: Any, labels: Any, k: int) -> Any:
@@ -49,6 +50,8 @@ class AccuracyEvaluator(Runner):
 
     name = "accuracy"
     accepts = ("tflite", "onnx")
+    #: It counts hits, it times nothing: it may run beside conversions.
+    measures = False
     options = {
         "dataset": "class-per-folder image folder (no data set: the stage is skipped)",
         "max_images": "evaluate at most this many images (round-robin over classes; default all)",
@@ -62,6 +65,9 @@ class AccuracyEvaluator(Runner):
         return {name: dist_version(name) for name in RUNTIMES}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
+        # Decided here, in the controlling process: a skip for want of a data set costs no process.
+        if options is not None and not options.get("dataset"):
+            return NO_DATASET
         if importlib.util.find_spec("PIL") is None:
             return "Pillow is not installed (pip install pillow)"
         return None
@@ -71,7 +77,7 @@ class AccuracyEvaluator(Runner):
 
         dataset = ctx.options.get("dataset")
         if not dataset:
-            raise ToolUnavailable("no --dataset given: accuracy not measured")
+            raise ToolUnavailable(NO_DATASET)
         runner_name = ctx.options.get("runner")
         if not runner_name or ctx.registry is None:
             raise UsageError("the evaluate stage needs option runner=<name of a runner with predict()>")

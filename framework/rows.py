@@ -58,7 +58,7 @@ def build_records(run_id: str, job: Job, results: list[StageResult], host: dict[
             cached=res.cached, weights=weights, classes=job.model.classes,
             resolution=job.model.resolution, zoo_bench_version=__version__,
             packages=res.tool_versions, artifact_sha256=res.artifact_sha256,
-            input_sha256=res.input_sha256, cache_key=res.key, **host,
+            input_sha256=res.input_sha256, cache_key=res.key, **(res.host or host),
         )
         how = stage_extra(res)
         extra: dict[str, Any] = dict(how)

@@ -86,6 +86,8 @@ class StageResult:
     device: str = ""
     exclusive: bool | None = None
     threads: int | None = None
+    #: host_facts() of the machine that ran or served the stage (a Dask worker's own); empty: this one.
+    host: dict[str, str] = field(default_factory=dict)
 
 
 def _json_safe(options: dict[str, Any]) -> dict[str, Any]:

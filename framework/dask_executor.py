@@ -17,6 +17,7 @@ on the worker (the stage process watches its parent and its deadline, ``worker.p
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from .execute import job_results_in_order, stop_signals_interrupt
 from .plan import STAGE_KINDS, Job, StageSpec
 from .records import JobResult
-from .resources import stage_device
+from .resources import default_machine_lock_dir, stage_device
 from .stage_runner import ExecutionOptions, StageResult, StageRunner
 
 #: One StageRunner per worker process and run settings (a cache opened once, not per stage).
@@ -62,6 +63,8 @@ class DaskExecutor(StageRunner):
     def __init__(self, *args: Any, address: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.address = address
+        if self.opts.device_lock_dir is None:  # workers of one machine share its CPUs and boards
+            self.opts = dataclasses.replace(self.opts, device_lock_dir=default_machine_lock_dir())
 
     def _client(self) -> Any:
         try:

@@ -32,7 +32,7 @@ from .plan import STAGE_KINDS, Job, StageSpec
 from .plugins import Registry
 from .progress import Progress
 from .records import JobResult, Record
-from .resources import Resources, available_memory_mb, stage_device
+from .resources import MachineLocks, Resources, available_memory_mb, stage_device
 from .rows import build_records, host_facts
 from .serialize import artifact_from_dict, artifact_to_dict, figure_from_dict, spec_to_dict, validate_worker_result
 from .stage_key import stage_key
@@ -60,6 +60,9 @@ class ExecutionOptions:
     options: dict[str, Any] = field(default_factory=dict)
     force: frozenset[str] = frozenset()
     memory_mb: int | None = None
+    #: Folder for device locks shared with other processes of this machine (Dask workers);
+    #: ``None``: this process's stages only.
+    device_lock_dir: Path | None = None
 
 
 @dataclass
@@ -117,7 +120,8 @@ class StageRunner:
         self.host = host_facts()
         self.processes = StageProcesses()
         budget = options.memory_mb if options.memory_mb is not None else available_memory_mb()
-        self.resources = Resources(budget)
+        locks = MachineLocks(options.device_lock_dir) if options.device_lock_dir else None
+        self.resources = Resources(budget, locks)
         self.cancelled = threading.Event()
         #: keys computed by this run: --rerun redoes a shared stage once, not once per job
         self._fresh: set[str] = set()

@@ -65,14 +65,18 @@ def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
-@pytest.fixture
-def cluster(tmp_path, zb_env):
-    """A scheduler and two `zoo-bench worker`s on loopback; worker "board" owns board-lab1."""
+@pytest.fixture(params=[None])
+def cluster(request, tmp_path, zb_env):
+    """A scheduler and two `zoo-bench worker`s on loopback; worker "board" owns board-lab1.
+    The parameter is the scheduler's allowed-failures (None: Dask's default, 3)."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = dict(zb_env, ZOO_BENCH_PLUGINS="zb_fake_plugin,zb_fake_board_plugin", ZB_FAKE_BUILD_SLEEP="3")
+    senv = dict(env)
+    if request.param is not None:
+        senv["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(request.param)
     procs = {"scheduler": _start([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                  "--port", str(port), "--no-dashboard"], env, tmp_path / "scheduler.log")}
+                                  "--port", str(port), "--no-dashboard"], senv, tmp_path / "scheduler.log")}
     time.sleep(2)
     for name, extra in (("board", ["--resources", "board-lab1=1"]), ("plain", [])):
         wenv = dict(env, ZB_WORKER_NAME=name, ZB_FAKE_LOG=str(tmp_path / f"{name}.calls"))
@@ -91,12 +95,11 @@ def cluster(tmp_path, zb_env):
         proc.wait()
 
 
-def test_board_stages_go_to_the_board_worker_and_a_killed_worker_costs_a_retry(tmp_path, cluster):
-    address, env, procs = cluster
-    out = tmp_path / "out"
-    run = subprocess.Popen([sys.executable, "-m", "zoo_bench.cli", "run", "-m", "fake_tiny,fake_other",
-                            "-t", "fake_board,fake_a", "-o", str(out), "--executor", "dask", "--address", address,
-                            "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _run_killing_the_plain_worker(tmp_path: Path, address: str, env: dict[str, str], procs: dict,
+                                  models: str, targets: str) -> tuple[subprocess.Popen, str, str, bool]:
+    run = subprocess.Popen([sys.executable, "-m", "zoo_bench.cli", "run", "-m", models, "-t", targets,
+                            "-o", str(tmp_path / "out"), "--executor", "dask", "--address", address, "--json"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # kill the plain worker as soon as it has started building (the builds sleep 3 s)
     calls = tmp_path / "plain.calls"
     deadline = time.time() + 240
@@ -106,6 +109,14 @@ def test_board_stages_go_to_the_board_worker_and_a_killed_worker_costs_a_retry(t
     if killed:
         os.killpg(procs["plain"].pid, signal.SIGKILL)
     stdout, stderr = run.communicate(timeout=600)
+    return run, stdout, stderr, killed
+
+
+def test_board_stages_go_to_the_board_worker_and_a_killed_worker_costs_a_retry(tmp_path, cluster):
+    address, env, procs = cluster
+    out = tmp_path / "out"
+    run, stdout, stderr, killed = _run_killing_the_plain_worker(tmp_path, address, env, procs,
+                                                                "fake_tiny,fake_other", "fake_board,fake_a")
     assert run.returncode == 0, stderr
     assert killed, "the plain worker never started a build"
     records = rows(out)
@@ -117,3 +128,18 @@ def test_board_stages_go_to_the_board_worker_and_a_killed_worker_costs_a_retry(t
     assert all(json.loads(r["extra"])["device"] == "board-lab1" for r in board)
     summary = json.loads(stdout)
     assert summary["counts"] == {"ok": 4, "failed": 0, "skipped": 0}
+
+
+@pytest.mark.parametrize("cluster", [0], indirect=True)
+def test_a_stage_whose_worker_dies_without_retries_left_is_a_failed_row(tmp_path, cluster):
+    address, env, procs = cluster
+    run, stdout, stderr, killed = _run_killing_the_plain_worker(tmp_path, address, env, procs,
+                                                                "fake_tiny,fake_other", "fake_a")
+    assert killed, "the plain worker never started a build"
+    assert run.returncode == 1, stderr
+    stages = {(r["job_id"], r["stage"]): r for r in rows(tmp_path / "out") if r["metric"] == "stage_seconds"}
+    assert len(stages) == 2 * 4  # every stage has its row: none is lost
+    lost = [r for r in stages.values() if r["status"] == "failed"]
+    assert lost and all("KilledWorker" in r["reason"] for r in lost)
+    blocked = [r for r in stages.values() if r["status"] == "skipped"]
+    assert blocked and all(r["reason"].endswith("failed (see that stage)") for r in blocked)

@@ -90,3 +90,22 @@ def test_stage_device_of_host_timings_boards_and_conversions():
         name = "h"
 
     assert stage_device(HostRunner(), None, {}) == ("host", True)
+
+
+def test_machine_locks_are_shared_between_resource_managers(tmp_path):
+    """Two Resources over one lock folder stand for two Dask worker processes of one machine."""
+    from zoo_bench.resources import MachineLocks
+
+    one, two = Resources(machine_locks=MachineLocks(tmp_path)), Resources(machine_locks=MachineLocks(tmp_path))
+    conversion = one.acquire("host", False)
+    cancelled = threading.Event()
+    threading.Timer(0.3, cancelled.set).start()
+    assert two.acquire("host", True, cancelled=cancelled) is None  # the other process's timing waits
+    other = two.acquire("host", False)
+    assert other is not None and other.shared
+    two.release(other)
+    one.release(conversion)
+    assert conversion.shared  # it learns at release that the other process came in meanwhile
+    timing = two.acquire("host", True)
+    two.release(timing)
+    assert timing is not None and not timing.shared

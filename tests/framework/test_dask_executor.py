@@ -143,3 +143,16 @@ def test_a_stage_whose_worker_dies_without_retries_left_is_a_failed_row(tmp_path
     assert lost and all("KilledWorker" in r["reason"] for r in lost)
     blocked = [r for r in stages.values() if r["status"] == "skipped"]
     assert blocked and all(r["reason"].endswith("failed (see that stage)") for r in blocked)
+
+
+def test_worker_rejects_a_malformed_resource(zb_env):
+    proc = run_cli(["worker", "--scheduler", "tcp://127.0.0.1:1", "--resources", "board-lab1"], env=zb_env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("zoo-bench: error: resource 'board-lab1' is not NAME=NUMBER "
+                                   "(e.g. board-imx93-lab1=1)")
+
+
+def test_address_needs_the_dask_executor(zb_env, tmp_path):
+    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path), "--address", "tcp://x:1"],
+                   env=zb_env)
+    assert proc.returncode == 2 and proc.stderr.strip() == "zoo-bench: error: --address needs --executor dask"

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench lint sshd clean
+.PHONY: setup run test bench lint sshd browser clean
 
 setup: $(STAMP)
 
@@ -24,7 +24,13 @@ sshd:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null; } ; } || \
 	  echo "note: no /usr/sbin/sshd; the SSH board tests will be skipped"
 
-test: setup sshd
+# The HTML report test opens the page in a real headless browser: Debian's chromium package.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ; } || \
+	  echo "note: no chromium; the browser test of the HTML report will be skipped"
+
+test: setup sshd browser
 	$(BIN)/pytest
 
 bench: setup

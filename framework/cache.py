@@ -16,7 +16,7 @@ The root carries a marker file (:data:`MARKER`, with the format version): ``cach
 deletes nothing in a directory without it, and a run refuses to fill a non-empty directory
 that is not a cache. What the cache serves is checked first: ``result.json`` against its
 schema and every artifact file against its recorded sha256; an entry that fails is evicted
-(see docs/security-cache.md).
+(see docs/security.md, "Cache").
 """
 
 from __future__ import annotations

@@ -31,17 +31,28 @@ def _registry():
     return registry
 
 
-def _parse_kv(values: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _parse_kv(values: tuple[str, ...]) -> dict[str, str]:
+    """``-s KEY=VALUE`` items as raw strings: the declaring components' options type them."""
+    out: dict[str, str] = {}
     for item in values:
-        if "=" not in item:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
             raise UsageError(f"option {item!r} is not KEY=VALUE")
-        key, raw = item.split("=", 1)
-        try:
-            out[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.strip()] = raw
+        out[key.strip()] = raw
     return out
+
+
+def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    """Seconds per stage: a finite number >= 1 (nan or inf would turn the timeout off)."""
+    import math
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(f"--timeout {value!r}: expected a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 1:
+        raise UsageError(f"--timeout {value!r}: expected a finite number of seconds >= 1")
+    return seconds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,10 +89,12 @@ def cli() -> None:
 @click.option("--runs", type=click.IntRange(1), help="Timed inferences per measurement.")
 @click.option("--warmup", type=click.IntRange(0), help="Untimed inferences before timing.")
 @click.option("--classes", type=click.IntRange(2), help="Rebuild the classifier head with N classes.")
+@click.option("--resolution", type=click.IntRange(1, 8192),
+              help="Input size for model files whose height/width are dynamic (others keep their own).")
 @click.option("--boards", type=click.Path(path_type=Path), help="Board inventory (boards.toml) for board runners.")
 @click.option("--set", "-s", "extra", multiple=True, metavar="KEY=VALUE",
-              help="Any other component option, e.g. -s calibration_images=50 (see `zoo-bench plugins`).")
-@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(1), help="Seconds per stage.")
+              help="Any other component option, e.g. -s calibration_images=50 (listed by `zoo-bench plugins -v`).")
+@click.option("--timeout", default="3600", show_default=True, callback=_timeout, help="Seconds per stage (>= 1).")
 @click.option("--cache-dir", type=click.Path(path_type=Path),
               help="Artifact cache [env ZOO_BENCH_CACHE, ~/.cache/zoo-bench].")
 @click.option("--rerun", multiple=True,
@@ -92,12 +105,13 @@ def cli() -> None:
 @click.option("--dry-run", is_flag=True, help="Print each job's stages and exit without running anything.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.option("--cards", is_flag=True, help="Write model_cards/MODEL.md of the run's models at the end.")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="local: threads of this process; dask: a Dask cluster (--address, else a LocalCluster "
                    "of --jobs workers).")
 @click.option("--address", metavar="tcp://HOST:PORT", help="Dask scheduler to use with --executor dask.")
-def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, boards, extra, timeout,
-        cache_dir, rerun, fresh, dry_run, as_json, quiet, executor, address) -> None:
+def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, resolution, boards, extra,
+        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address) -> None:
     """Run models x targets and store one row per figure.
 
     \b
@@ -110,27 +124,37 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     """
     from .cache import default_cache_dir
     from .execute import ExecutionOptions, LocalExecutor
-    from .plan import plan_jobs, resolve_models, resolve_targets
+    from .options import CLI_OPTIONS, check_jobs
+    from .paths import ensure_writable_dir
+    from .plan import STAGE_KINDS, check_boards_file, plan_jobs, resolve_models, resolve_targets
     from .progress import Progress
     from .store import ResultsStore
 
     registry = _registry()
     chosen_targets = resolve_targets(list(targets), registry)
-    chosen_models = resolve_models(list(models), registry, classes=classes)
+    chosen_models = resolve_models(list(models), registry, classes=classes, resolution=resolution)
+    check_boards_file(boards, registry)
     jobs_list = plan_jobs(chosen_models, chosen_targets)
     options: dict[str, Any] = _parse_kv(extra)
     for key, value in (("dataset", dataset), ("threads", threads), ("runs", runs), ("warmup", warmup),
                        ("boards", boards)):
         if value is not None:
             options[key] = str(value.resolve()) if isinstance(value, Path) else value
+    # Typed and checked against every component of the planned jobs before anything runs:
+    # an unknown key or a bad value is exit 2 here, not a surprise in a worker.
+    options = check_jobs(jobs_list, lambda spec: registry.component(STAGE_KINDS[spec.kind], spec.component),
+                         options, CLI_OPTIONS)
     if dry_run:
         click.echo(plan_text(jobs_list, as_json))
         return
     if address and executor != "dask":
         raise UsageError("--address needs --executor dask")
     store = ResultsStore(output)
+    store.check_writable()  # before any stage runs: a file, a read-only or full -o is one line, exit 2
+    cache_root = cache_dir or default_cache_dir()
+    ensure_writable_dir(cache_root, "--cache-dir or $ZOO_BENCH_CACHE")
     force = frozenset(rerun) | ({"run", "evaluate"} if fresh else frozenset())
-    settings = ExecutionOptions(cache_dir=cache_dir or default_cache_dir(), jobs=jobs,
+    settings = ExecutionOptions(cache_dir=cache_root, jobs=jobs,
                                 stage_timeout_s=timeout, options=options, force=force)
     progress = Progress(stream=None if quiet else sys.stderr)
     # first: a cache directory it refuses stops the run before it is recorded
@@ -162,13 +186,21 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
             "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
                       "stages": r.stage_statuses()} for r in results],
-            "counts": counts,
-        }, indent=2))
+            "counts": counts, "unsaved": store.unsaved_json(),
+        }, indent=2, default=str))
     else:
         click.echo(summary_table(results))
         click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
                    f"rows: zoo-bench results --output {output} --run {run_id}")
-    sys.exit(1 if counts["failed"] else 0)
+    for line in store.unsaved_report(rows_on_stdout=not as_json):
+        click.echo(f"zoo-bench: error: {line}", err=True)
+    if not as_json:  # rows that could be written nowhere else (in the JSON summary with --json)
+        for job in store.unsaved_json().values():
+            for row in job["rows"] or []:
+                click.echo(json.dumps(row, default=str))
+    if cards:
+        click.get_current_context().invoke(card, output=output, run_id=run_id)
+    sys.exit(1 if counts["failed"] or store.unsaved else 0)
 
 
 def plan_text(jobs, as_json: bool) -> str:
@@ -185,6 +217,13 @@ def plan_text(jobs, as_json: bool) -> str:
             after = f"  <- {', '.join(s.inputs)}" if s.inputs else ""
             lines.append(f"  {s.id:<28} {s.component:<20} {opts}{after}")
     return "\n".join(lines)
+
+
+def _joined(value: Any) -> str:
+    """A manifest's list of names as text (a shared store may hold a run.json of another shape)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def summary_table(results) -> str:
@@ -310,20 +349,47 @@ def list_targets(as_json: bool) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
-def plugins(as_json: bool) -> None:
-    """Installed plugins, their versions and what each provides."""
+@click.option("--verbose", "-v", is_flag=True, help="Also list each component's options: type, default, help.")
+def plugins(as_json: bool, verbose: bool) -> None:
+    """Installed plugins, their versions and what each provides.
+
+    \b
+    With -v, every component's options (set them with `zoo-bench run -s NAME=VALUE`).
+    """
+    from .options import CLI_OPTIONS, describe_options
+
     registry = _registry()
     infos = sorted(registry.plugins.values(), key=lambda i: i.name)
+
+    def components_of(info) -> list[tuple[str, Any]]:
+        return [(f"{kind}:{name}", registry.components[kind][name])
+                for kind, names in sorted(info.provides.items()) if kind != "target" for name in names]
+
     if as_json:
-        click.echo(json.dumps([{"name": i.name, "distribution": i.distribution, "version": i.version,
-                                "provides": i.provides} for i in infos]
-                              + [{"name": e.plugin, "error": str(e)} for e in registry.errors], indent=2))
+        listed = []
+        for i in infos:
+            entry: dict[str, Any] = {"name": i.name, "distribution": i.distribution, "version": i.version,
+                                     "provides": i.provides}
+            if verbose:
+                entry["options"] = {label: dict(describe_options(comp)) for label, comp in components_of(i)}
+            listed.append(entry)
+        click.echo(json.dumps(listed + [{"name": e.plugin, "error": str(e)} for e in registry.errors], indent=2))
         return
     rows = []
     for info in infos:
         provides = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(info.provides.items()))
         rows.append([info.name, info.distribution or "", info.version or "", provides or "(nothing)"])
     click.echo(format_table(["plugin", "distribution", "version", "provides"], rows, max_width=90))
+    if verbose:
+        lines = ["", "options of `zoo-bench run` (-s NAME=VALUE or their own flags):"]
+        lines += [f"  {name}: {opt.describe()}" for name, opt in sorted(CLI_OPTIONS.items())]
+        for info in infos:
+            for label, comp in components_of(info):
+                described = describe_options(comp)
+                lines.append("")
+                lines.append(f"{label} ({info.name}){'' if described else ': no options'}")
+                lines += [f"  {name}: {text}" for name, text in described]
+        click.echo("\n".join(lines))
 
 
 @cli.command()
@@ -343,8 +409,8 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
         rows = []
         for rid in store.run_ids():
             m = store.manifest(rid)
-            rows.append([rid, m.get("status"), ",".join(m.get("models", []))[:40], ",".join(m.get("targets", [])),
-                         json.dumps(m.get("jobs", {})), m.get("duration_s")])
+            rows.append([rid, str(m.get("status", "")), _joined(m.get("models"))[:40], _joined(m.get("targets")),
+                         json.dumps(m.get("jobs", {}), default=str), m.get("duration_s")])
         click.echo(format_table(["run", "status", "models", "targets", "jobs", "seconds"], rows))
         return
     if sql:
@@ -375,78 +441,117 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
 @click.argument("new_run", required=False)
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
               show_default=True, help="Results store directory.")
-@click.option("--threshold", default=10.0, show_default=True, type=click.FloatRange(0),
-              help="Percent change that counts.")
+@click.option("--latency-threshold", default=5.0, show_default=True, type=float,
+              help="Percent slower (latency) or less throughput that counts.")
+@click.option("--memory-threshold", default=1.0, show_default=True, type=float,
+              help="Percent more memory (any *_kib figure) that counts.")
+@click.option("--accuracy-threshold", default=0.5, show_default=True, type=float,
+              help="Points of accuracy lost that count.")
+@click.option("--threshold", "other_threshold", default=5.0, show_default=True, type=float,
+              help="Percent change that counts for other judged figures (NPU cycles, op share).")
 @click.option("--all", "show_all", is_flag=True, help="Also list unchanged figures.")
-@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when a figure regressed or a stage broke (for CI).")
-@click.option("--json", "as_json", is_flag=True)
-def compare(base_run, new_run, output, threshold, show_all, fail_on_regression, as_json) -> None:
-    """Compare two runs (default: the last two): regressions, improvements, broken stages.
+@click.option("--require-fresh", is_flag=True,
+              help="Error (exit 2) when NEW served measurements from the cache instead of measuring.")
+@click.option("--fail-on-regression", is_flag=True, hidden=True, help="Kept for old scripts: this is the default.")
+@click.option("--exit-zero", is_flag=True, help="Report only: exit 0 even when something regressed.")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print a markdown table (pull request, chat).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def compare(base_run, new_run, output, latency_threshold, memory_threshold, accuracy_threshold, other_threshold,
+            show_all, require_fresh, fail_on_regression, exit_zero, as_markdown, as_json) -> None:
+    """Compare two runs (default: the last two finished runs) for CI.
 
     \b
+    A measured latency is judged by the median of its raw samples: a change is a
+    regression only when it is beyond its threshold AND the 95 % bootstrap interval
+    of the median ratio excludes 1 (else its verdict is "noise").
+    Exit code 1 when a figure regressed, a stage broke, a figure is gone or NEW did not
+    finish; 0 otherwise; 2 for bad input.
+    \b
     Example, in a nightly CI job:
-      zoo-bench compare --fail-on-regression --threshold 15
+      zoo-bench run -m mobilenet_v2_0.35_128 -t cpu --rerun run && zoo-bench compare --markdown
     """
-    from .reports.compare import compare_rows, is_failure
+    from .reports.compare import Thresholds
+    from .reports.compare_report import compare_runs, format_markdown, format_terminal, pick_runs, to_json
     from .store import ResultsStore
 
+    if as_json and as_markdown:
+        raise UsageError("choose one of --json and --markdown")
+    thresholds = Thresholds(latency_threshold, memory_threshold, accuracy_threshold, other_threshold)
     store = ResultsStore(output)
-    ids = store.run_ids()
-    if base_run is None and new_run is None:
-        if len(ids) < 2:
-            raise UsageError(f"need two runs in {output} to compare (found {len(ids)})")
-        base_id, new_id = ids[-2], ids[-1]
-    else:
-        base_id = store.resolve_run(base_run)
-        new_id = store.resolve_run(new_run or "latest")
-    new_rows = store.read(new_id).to_pylist()
-    changes = compare_rows(store.read(base_id).to_pylist(), new_rows, threshold)
-    cached = sum(1 for r in new_rows if r["cached"] and r["stage_kind"] == "run" and r["metric"] != "stage_seconds")
-    if cached:
-        click.echo(f"zoo-bench: note: {cached} measurements of run {new_id} were served from the cache, not "
-                   "re-measured (run with --rerun run to measure again)", err=True)
-    shown = changes if show_all else [c for c in changes if c.verdict != "same"]
+    base_id, new_id = pick_runs(store, base_run, new_run)
+    comparison = compare_runs(store, base_id, new_id, thresholds)
+    if require_fresh and comparison.cached():
+        raise UsageError(f"run {new_id} served {len(comparison.cached())} measurements from the cache "
+                         "(--require-fresh); re-measure with `zoo-bench run ... --rerun run`")
+    if not as_json:
+        for note in comparison.notes:
+            click.echo(f"zoo-bench: note: {note}", err=True)
     if as_json:
-        click.echo(json.dumps({"base": base_id, "new": new_id, "threshold_pct": threshold, "changes": [
-            {"model": c.key[0], "target": c.key[1], "stage": c.key[2], "metric": c.key[3], "variant": c.key[4],
-             "base": c.base, "new": c.new, "delta_pct": c.delta_pct, "verdict": c.verdict,
-             "base_status": c.base_status, "new_status": c.new_status, "method": c.method} for c in shown]},
-            indent=2))
+        click.echo(to_json(comparison, show_all))
+    elif as_markdown:
+        click.echo(format_markdown(comparison, show_all))
     else:
-        click.echo(f"base {base_id} -> new {new_id} (threshold {threshold:g}%)")
-        rows = [[*c.key[:4], c.key[4], c.base, c.new,
-                 None if c.delta_pct is None else round(c.delta_pct, 1), c.method, c.verdict] for c in shown]
-        click.echo(format_table(["model", "target", "stage", "metric", "variant", "base", "new", "delta %",
-                                 "method", "verdict"], rows))
-        counts = {v: sum(c.verdict == v for c in changes) for v in ("regression", "broken", "improvement", "fixed")}
-        click.echo(", ".join(f"{n} {v}" for v, n in counts.items()))
-    if fail_on_regression and any(is_failure(c) for c in changes):
+        click.echo(format_terminal(comparison, show_all))
+    if comparison.failed() and not exit_zero:
         sys.exit(1)
 
 
 @cli.command()
+@click.argument("model_args", metavar="[MODEL]...", nargs=-1)
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
               show_default=True, help="Results store directory.")
-@click.option("--run", "run_id", help="Run id or prefix (default: the latest run).")
+@click.option("--run", "run_id", help="Run id or prefix (default: the latest finished run).")
 @click.option("--model", "-m", "models", multiple=True, help="Only these models (default: every model of the run).")
-@click.option("--cards-dir", type=click.Path(path_type=Path), default=Path("model_cards"), show_default=True)
-def card(output: Path, run_id: str | None, models: tuple[str, ...], cards_dir: Path) -> None:
-    """Write model-card markdown (memory, inference time, accuracy per target) from a run."""
-    from .plan import split_patterns
-    from .reports.cards import render_card
-    from .store import ResultsStore, safe_name
+@click.option("--output-dir", "--cards-dir", "cards_dir", type=click.Path(path_type=Path), default=Path("model_cards"),
+              show_default=True, help="Where MODEL.md is written.")
+@click.option("--rows", "rows_file", type=click.Path(path_type=Path),
+              help="Make the cards from this rows file (see --export-rows) instead of a run of the store.")
+@click.option("--export-rows", type=click.Path(path_type=Path),
+              help="Also write the rows the cards are made from to this file (JSON lines, small, committable).")
+def card(model_args: tuple[str, ...], output: Path, run_id: str | None, models: tuple[str, ...],
+         cards_dir: Path, rows_file: Path | None, export_rows: Path | None) -> None:
+    """Write model cards shaped like the vendors' (memory, inference time, accuracy, fit) from a run.
 
-    store = ResultsStore(output)
-    rid = store.resolve_run(run_id)
-    rows = store.read(rid).to_pylist()
-    wanted = set(split_patterns(models)) if models else {r["model"] for r in rows}
+    \b
+    Examples:
+      zoo-bench card mobilenet_v2_0.35_224 --output-dir model_cards
+      zoo-bench card --export-rows model_cards/results.jsonl      (the rows, to commit)
+      zoo-bench card --rows model_cards/results.jsonl             (the cards again, same bytes)
+    """
+    from .paths import ensure_writable_dir
+    from .plan import split_patterns
+    from .reports.cards import write_cards
+    from .reports.inputs import plugin_sections, report_run, target_facts
+    from .reports.rows_file import load_rows, save_rows
+    from .store import ResultsStore
+
+    if rows_file is not None:
+        if run_id is not None:
+            raise UsageError("give --rows or --run, not both")
+        rows = load_rows(rows_file)
+        rid = ", ".join(sorted({str(r["run_id"]) for r in rows}))
+        command = f"zoo-bench card --rows {rows_file.as_posix()} --output-dir {cards_dir.as_posix()}"
+    else:
+        store = ResultsStore(output)
+        rid = report_run(store, run_id)
+        rows = store.read(rid).to_pylist()
+        command = "zoo-bench card {model} --run " + rid
+    asked = (*model_args, *models)
+    if asked and not split_patterns(asked):
+        raise UsageError(f"--model names nothing (got {', '.join(repr(m) for m in asked)})")
+    wanted = set(split_patterns(asked)) if asked else {r["model"] for r in rows}
+    if not wanted:
+        raise UsageError(f"run {rid} has no readable rows to make a card from")
     unknown = wanted - {r["model"] for r in rows}
     if unknown:
-        raise UsageError(f"run {rid} has no rows for {', '.join(sorted(unknown))}")
-    cards_dir.mkdir(parents=True, exist_ok=True)
-    for model in sorted(wanted):
-        path = cards_dir / f"{safe_name(model)}.md"
-        path.write_text(render_card(model, [r for r in rows if r["model"] == model], rid))
+        raise UsageError(f"{'rows file' if rows_file else 'run'} {rid} has no rows for {', '.join(sorted(unknown))}")
+    if export_rows is not None:
+        save_rows([r for r in rows if r["model"] in wanted], export_rows)
+        click.echo(str(export_rows))
+    ensure_writable_dir(cards_dir, "--cards-dir")
+    registry = _registry()
+    for path in write_cards(rows, rid, cards_dir, wanted, target_facts(registry), plugin_sections(registry),
+                            lambda m: command.replace("{model}", m)):
         click.echo(str(path))
 
 
@@ -487,21 +592,73 @@ def worker(scheduler, resources, nworkers) -> None:
     sys.exit(subprocess.call(cmd))
 
 
+@cli.command()
+@click.option("--run", "run_id", help="Run id or prefix (default: the latest finished run).")
+@click.option("--output", "-o", "html_path", type=click.Path(path_type=Path), default=Path("report.html"),
+              show_default=True, help="The HTML file to write.")
+@click.option("--results", "-r", "results_dir", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
+              show_default=True, help="Results store directory (what `run -o` wrote).")
+def report(run_id: str | None, html_path: Path, results_dir: Path) -> None:
+    """Write one self-contained HTML page of a run: plots and a sortable table of every figure.
+
+    \b
+    Example:
+      zoo-bench report -r zoo-bench-results -o report.html
+    The page needs no network: scripts, styles and SVG plots are inline.
+    """
+    from .reports.inputs import memory_limits, report_run
+    from .reports.report import render_report
+    from .store import ResultsStore
+
+    store = ResultsStore(results_dir)
+    rid = report_run(store, run_id)
+    rows = store.read(rid).to_pylist()
+    if not rows:
+        raise UsageError(f"run {rid} has no rows to report")
+    html = render_report(rows, rid, memory_limits(_registry()))
+    try:
+        html_path.write_text(html)
+    except OSError as exc:
+        raise UsageError(f"cannot write {html_path}: {exc.strerror or exc}") from None
+    click.echo(str(html_path))
+
+
+from .estimate.cli import fidelity, fit  # noqa: E402  (estimators: commands of their own package)
+
+cli.add_command(fidelity)
+cli.add_command(fit)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="zoo-bench", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("zoo-bench: aborted", err=True)
         sys.exit(130)
+    except click.exceptions.UsageError as exc:  # bad flags and values: one line, like our own errors
+        command = exc.ctx.command_path if exc.ctx else "zoo-bench"
+        click.echo(f"zoo-bench: error: {exc.format_message()} (see `{command} --help`)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except UsageError as exc:
-        click.echo(f"zoo-bench: error: {exc}", err=True)
+    except (UsageError, ZooBenchError) as exc:
+        click.echo(f"zoo-bench: error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
-    except ZooBenchError as exc:
-        click.echo(f"zoo-bench: error: {exc}", err=True)
+    except BrokenPipeError:  # `zoo-bench results | head`: the reader left, nothing to say
+        sys.stderr.close()
+        sys.exit(141)
+    except OSError as exc:  # a path the user gave that the system refuses (too long, unreadable, ...)
+        from .paths import short_path
+
+        where = f" {short_path(Path(exc.filename))}" if exc.filename else ""
+        click.echo(f"zoo-bench: error: cannot use{where}: {exc.strerror or exc}", err=True)
         sys.exit(2)
+
+
+def _one_line(text: str) -> str:
+    """A message on one line (a path or tool output may hold newlines)."""
+    return " | ".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
 if __name__ == "__main__":

@@ -240,6 +240,16 @@ class ModelSource(Component):
         """Convert ``ctx.input`` (the native artifact) to ``fmt`` (e.g. float ``tflite``)."""
         raise NotImplementedError(f"{self.name} cannot export to {fmt}")
 
+    def load_native(self, artifact: Artifact, model: ModelSpec) -> Any:
+        """The in-memory model of a native artifact this source built.
+
+        Required of a source whose native format is ``torch``: return the eval-mode
+        ``torch.nn.Module`` (taking ``model.input_shape``). The built-in ``tflite_int8``
+        quantizer calls it to convert a torch model it did not build (see
+        :data:`zoo_bench.formats.FORMATS`).
+        """
+        raise NotImplementedError(f"model source {self.name} cannot load its native artifacts")
+
 
 class Quantizer(Component):
     """Float artifact -> int8 artifact (``quantize`` stage)."""

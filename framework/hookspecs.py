@@ -6,18 +6,22 @@ the built-in ones included. ``docs/plugins.md`` documents every hook with its ex
 ``tests/framework/test_docs.py`` fails when the two drift.
 
 Registration hooks receive a ``register`` callback and call it once per component; the core
-keeps the registry and rejects duplicate names, naming both plugins.
+keeps the registry and rejects duplicate names, naming both plugins. Every hook is called
+through ``pm.hook`` with pluggy's own semantics (one call per hook, ``tryfirst``/``trylast``
+ordering, hook wrappers, tracing).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
-    from .components import Compiler, ModelSource, Quantizer, Runner, Target
+    from pathlib import Path
+
+    from .components import Compiler, ModelSource, ModelSpec, Quantizer, Runner, Target
     from .plan import Job
     from .records import JobResult
 
@@ -71,6 +75,22 @@ def zoo_bench_register_targets(register: Callable[[Target], None]) -> None:
     """
 
 
+@hookspec(firstresult=True)
+def zoo_bench_recognize_model(model: str, path: Path | None) -> ModelSpec | None:
+    """Which model does this ``--model`` value mean? The first non-``None`` answer wins.
+
+    Asked for a value that is neither a catalog name, a family name nor a glob: a model file
+    (``path`` is set) or a name outside every catalog (``mobilenet_v2_0.5_160``). The core's
+    ``trylast`` default asks each registered source's ``spec_for_path(path)`` or
+    ``spec_for_name(model)``, in registration order; implement this hook (with ``tryfirst=True``
+    to go before other plugins) to claim names or files before that.
+
+    :param model: the value as the user typed it.
+    :param path: ``Path(model)`` when the value names an existing file, else ``None``.
+    :return: the :class:`~zoo_bench.components.ModelSpec` to build, or ``None`` (not ours).
+    """
+
+
 @hookspec
 def zoo_bench_job_started(job: Job, run_id: str) -> None:
     """Called in the CLI process when a job (one model on one target) starts.
@@ -87,4 +107,16 @@ def zoo_bench_job_finished(job: Job, result: JobResult) -> None:
     :param job: the :class:`~zoo_bench.plan.Job` that ran.
     :param result: its :class:`~zoo_bench.records.JobResult`: status and every record row,
         already written to the results store.
+    """
+
+
+@hookspec
+def zoo_bench_card_sections(model: str, rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Add sections to a model card (``zoo-bench card``), after the vendor-shaped ones.
+
+    :param model: the model the card is about.
+    :param rows: that model's rows of the run the card is made from (dicts of the results
+        schema, every target), so a section can show figures the standard tables do not.
+    :return: ``(title, markdown body)`` pairs; an empty list adds nothing. Sections are sorted
+        by title, so a card stays byte-identical when regenerated from the same rows.
     """

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,7 +174,7 @@ def parse_options(values: Mapping[str, Any], components: Iterable[Any],
     for name, opt in (builtin or {}).items():
         by_name.setdefault(name, []).append(("zoo-bench", opt))
     for comp in components:
-        label = f"{getattr(comp, 'kind', '')}:{getattr(comp, 'name', type(comp).__name__)}"
+        label = component_label(comp)
         for name, opt in declared(comp).items():
             by_name.setdefault(name, []).append((label, opt))
     typed: dict[str, Any] = {}
@@ -188,3 +188,86 @@ def parse_options(values: Mapping[str, Any], components: Iterable[Any],
         parsed = [opt.parse(key, value) for _, opt in by_name[key]]
         typed[key] = parsed[0]
     return typed
+
+
+#: Options the planner itself puts on stages (``p.export(src, fmt)``, ``p.run(..., label=...)``):
+#: they reach the component without a declaration.
+PLANNER_OPTIONS: dict[str, Option] = {
+    "format": Option("str", help="export stages: the format to export to (set by Planner.export)"),
+    "label": Option("str", help="run stages: suffix of the stage id (set by Planner.run)"),
+}
+
+#: Options the ``zoo-bench run`` command owns (``--dataset``, ``--threads``, ...): known even
+#: when no component of the run declares them.
+CLI_OPTIONS: dict[str, Option] = {
+    "dataset": Option("path", help="class-per-subfolder image folder (--dataset)"),
+    "threads": Option("int", min=1, max=256, help="runtime threads for host/board runs (--threads)"),
+    "runs": Option("int", min=1, help="timed inferences per measurement (--runs)"),
+    "warmup": Option("int", min=0, help="untimed inferences before timing (--warmup)"),
+    "boards": Option("path", help="board inventory boards.toml (--boards)"),
+}
+
+
+def component_label(component: Any) -> str:
+    """``run:litert``: how messages name a component."""
+    return f"{getattr(component, 'kind', '')}:{getattr(component, 'name', type(component).__name__)}"
+
+
+def stage_options(component: Any, target_defaults: Mapping[str, Any], run_options: Mapping[str, Any],
+                  plan_options: Mapping[str, Any]) -> dict[str, Any]:
+    """The typed options one stage's component sees.
+
+    Declared defaults < the target's defaults < the user's run options < the plan's stage
+    options. Only names the component declares pass from the first three, each parsed with
+    its declaration (so a ``str`` and an ``int`` declaration of ``runs`` each get their type);
+    every name declared with an :class:`Option` is present (``None`` when it has no default). A plan option the
+    component does not declare (and that is not one of :data:`PLANNER_OPTIONS`) is the
+    plugin's bug: a :class:`UsageError` naming the component.
+    """
+    decls = declared(component)
+    raw = dict(getattr(component, "options", {}) or {})
+    # A legacy bare help-string declaration stays absent when unset, so a plugin's
+    # ``ctx.options.get(name, default)`` keeps working.
+    merged: dict[str, Any] = {name: opt.default for name, opt in decls.items() if isinstance(raw[name], Option)}
+    for values in (target_defaults, run_options):
+        for key, value in values.items():
+            if key in decls and value is not None:
+                merged[key] = decls[key].parse(key, value)
+    for key, value in plan_options.items():
+        if key in decls:
+            merged[key] = decls[key].parse(key, value)
+        elif key in PLANNER_OPTIONS:
+            merged[key] = value
+        else:
+            raise UsageError(f"the plan sets option {key!r}, which {component_label(component)} does not declare")
+    return merged
+
+
+def check_jobs(jobs: Iterable[Any], component_of: Callable[[Any], Any], values: Mapping[str, Any],
+               builtin: Mapping[str, Option] | None = None) -> dict[str, Any]:
+    """Validate a run before anything runs; returns the user's options, typed.
+
+    ``jobs`` are planned :class:`~zoo_bench.plan.Job` s and ``component_of(stage_spec)`` the
+    registered component serving a stage. A job whose plan names an unknown component or
+    passes an option its component does not take (or a bad value, in the plan or in the
+    target's defaults) gets ``plan_error`` set: the plugin's fault fails that job only. The
+    user's ``values`` are then checked against every component of the run with
+    :func:`parse_options` (bad input: :class:`UsageError`).
+    """
+    components: dict[str, Any] = {}
+    for job in jobs:
+        if getattr(job, "plan_error", None) or getattr(job, "skip_reason", None):
+            continue
+        try:
+            for spec in job.stages:
+                comp = component_of(spec)
+                stage_options(comp, dict(job.target.defaults), {}, spec.options_dict())
+                components.setdefault(component_label(comp), comp)
+        except UsageError as exc:
+            job.plan_error = f"stage {spec.id}: {exc}"
+    return parse_options(values, components.values(), builtin)
+
+
+def describe_options(component: Any) -> list[tuple[str, str]]:
+    """``[(name, description)]`` of a component's declared options, sorted by name."""
+    return [(name, opt.describe()) for name, opt in sorted(declared(component).items())]

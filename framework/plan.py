@@ -133,16 +133,26 @@ def split_patterns(values: str | list[str] | tuple[str, ...]) -> list[str]:
 
 
 def _no_match(kind: str, pattern: str, choices: list[str], hint: str) -> UsageError:
-    close = difflib.get_close_matches(pattern, choices, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(pattern, choices, n=3, cutoff=0.5) if len(pattern) < 200 else []
     maybe = f"; did you mean {', '.join(close)}?" if close else ""
-    return UsageError(f"unknown {kind} {pattern!r}{maybe} ({hint})")
+    shown = repr(_short(pattern))
+    return UsageError(f"unknown {kind} {shown}{maybe} ({hint})")
+
+
+def _nonempty(patterns: list[str], flag: str, hint: str) -> list[str]:
+    """The patterns of ``flag``; none at all (``-m ''``, ``-m ,``) is a usage error, not an empty run."""
+    items = split_patterns(patterns)
+    if not items:
+        given = ", ".join(repr(p) for p in patterns) or "nothing"
+        raise UsageError(f"{flag} names nothing (got {given}); {hint}")
+    return items
 
 
 def resolve_targets(patterns: list[str], registry: Registry) -> list[Target]:
     """Comma lists, globs (``imx*``) and ``all`` -> targets, in the order asked."""
     targets = registry.targets
     chosen: dict[str, Target] = {}
-    for pattern in split_patterns(patterns):
+    for pattern in _nonempty(patterns, "--target", "give target ids, globs or 'all' (see `zoo-bench list targets`)"):
         if pattern == "all":
             names = list(targets)
         else:
@@ -154,14 +164,21 @@ def resolve_targets(patterns: list[str], registry: Registry) -> list[Target]:
     return list(chosen.values())
 
 
-def resolve_models(patterns: list[str], registry: Registry, classes: int | None = None) -> list[ModelSpec]:
-    """Names, family names (their default variant), globs, ``all`` and model file paths."""
+def resolve_models(patterns: list[str], registry: Registry, classes: int | None = None,
+                   resolution: int | None = None) -> list[ModelSpec]:
+    """Names, family names (their default variant), globs, ``all`` and model file paths.
+
+    ``resolution`` (``--resolution``) sizes model files whose input height/width is dynamic
+    (their spec says resolution 0); without it such a file takes the resolution of the catalog
+    model of the same name, or is refused. Models with a fixed size keep theirs.
+    """
     catalog = registry.models()
     families: dict[str, list[ModelSpec]] = {}
     for spec in catalog.values():
         families.setdefault(spec.family, []).append(spec)
     chosen: dict[str, ModelSpec] = {}
-    for pattern in split_patterns(patterns):
+    hint = "give model names, globs, 'all' or model files (see `zoo-bench list models`)"
+    for pattern in _nonempty(patterns, "--model", hint):
         if pattern == "all":
             specs = list(catalog.values())
         elif pattern in catalog:
@@ -181,12 +198,58 @@ def resolve_models(patterns: list[str], registry: Registry, classes: int | None 
             raise _no_match("model", pattern, choices, "see `zoo-bench list models`")
         for s in specs:
             chosen.setdefault(s.name, s)
-    models = list(chosen.values())
+    models = [_sized(m, resolution, catalog) for m in chosen.values()]
+    if resolution is not None and not any(m.resolution == 0 for m in chosen.values()):
+        raise UsageError(f"--resolution {resolution} sizes model files with a dynamic input height/width; "
+                         "no chosen model has one (catalog models and fixed-size files keep their own)")
     if classes is not None:
         from dataclasses import replace
 
         models = [replace(m, classes=classes, params=None) if m.classes != classes else m for m in models]
     return models
+
+
+def _sized(spec: ModelSpec, resolution: int | None, catalog: dict[str, ModelSpec]) -> ModelSpec:
+    """A spec with a dynamic input size (resolution 0) given one, never 1x1."""
+    if spec.resolution:
+        return spec
+    size = resolution or (catalog[spec.name].resolution if spec.name in catalog else None)
+    if not size:
+        raise UsageError(f"model {spec.name!r}: its input height/width is dynamic; give --resolution N "
+                         "(e.g. --resolution 224)")
+    from dataclasses import replace
+
+    pre = replace(spec.preprocess, resize=size, crop=size) if spec.preprocess else None
+    return replace(spec, resolution=size, preprocess=pre)
+
+
+def check_boards_file(boards: Path | None, registry: Registry) -> None:
+    """A boards file named by ``--boards`` (or ``$ZOO_BENCH_BOARDS``) must exist and name only
+    targets an installed plugin provides; the default ``./boards.toml`` is left to the board plugins."""
+    import os
+
+    from .board.inventory import BOARDS_ENV, load_boards
+
+    if boards is not None:
+        path, flag = Path(boards), "--boards"
+    elif os.environ.get(BOARDS_ENV):
+        path, flag = Path(os.environ[BOARDS_ENV]).expanduser(), f"${BOARDS_ENV}"
+    else:
+        return
+    try:
+        problem = None if path.is_file() else "is not a file" if path.exists() else "does not exist"
+    except OSError as exc:  # e.g. a name too long
+        problem = f"cannot be read: {exc.strerror}"
+    if problem:
+        raise UsageError(f"boards file {_short(str(path))} ({flag}) {problem}")
+    for board in load_boards(path).values():
+        if board.target not in registry.targets:
+            raise UsageError(f"{path}: board {board.id!r} names target {board.target!r}, which no installed "
+                             f"plugin provides (known targets: {', '.join(sorted(registry.targets))})")
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"
 
 
 def plan_jobs(models: list[ModelSpec], targets: list[Target]) -> list[Job]:

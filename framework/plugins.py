@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,12 @@ import pluggy
 
 from . import hookspecs
 from .components import Compiler, Component, ModelSource, ModelSpec, Quantizer, Runner, Target
-from .errors import PluginLoadError, UsageError
+from .errors import PluginLoadError, UsageError, ZooBenchError
 
 ENTRY_POINT_GROUP = "zoo_bench"
+#: Name under which the core registers its own default hook implementations.
+CORE_PLUGIN = "zoo_bench.core"
+hookimpl = pluggy.HookimplMarker("zoo_bench")
 DISABLE_ENV = "ZOO_BENCH_DISABLE_PLUGINS"
 #: Comma list of importable module names loaded as plugins without installing them
 #: (like ``pytest -p``): for trying a plugin from a source tree, and for tests.
@@ -55,6 +59,16 @@ def disabled_plugins() -> set[str]:
     return {p.strip() for p in os.environ.get(DISABLE_ENV, "").split(",") if p.strip()}
 
 
+class AlreadyLoaded(PluginLoadError):
+    """A module named in ``$ZOO_BENCH_PLUGINS`` is already loaded (e.g. installed with an entry point)."""
+
+    def __init__(self, plugin: str, loaded_as: str):
+        self.plugin = plugin
+        self.distribution = None
+        ZooBenchError.__init__(self, f"plugin {plugin!r} named in ${EXTRA_ENV} is already loaded as plugin "
+                                     f"{loaded_as!r}; loaded once (remove it from ${EXTRA_ENV})")
+
+
 def load_env_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadError], infos: dict[str, PluginInfo]) -> None:
     import importlib
 
@@ -62,7 +76,15 @@ def load_env_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadError], in
         if not name or name in disabled_plugins() or pm.has_plugin(name):
             continue
         try:
-            pm.register(importlib.import_module(name), name=name)
+            module = importlib.import_module(name)
+        except Exception as exc:
+            errors.append(PluginLoadError(name, f"${EXTRA_ENV}", exc))
+            continue
+        if pm.is_registered(module):  # pluggy's own ValueError would dump every registered module
+            errors.append(AlreadyLoaded(name, pm.get_name(module) or "?"))
+            continue
+        try:
+            pm.register(module, name=name)
         except Exception as exc:
             errors.append(PluginLoadError(name, f"${EXTRA_ENV}", exc))
             continue
@@ -97,6 +119,8 @@ class Registry:
         self.components: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         self.provider: dict[tuple[str, str], str] = {}
         self._drop_invalid_plugins()
+        if not pm.has_plugin(CORE_PLUGIN):
+            pm.register(SourcesRecognizeModels(self), name=CORE_PLUGIN)
         for kind, (hook_name, base) in KINDS.items():
             self._collect(kind, hook_name, base)
         self._models: dict[str, ModelSpec] | None = None
@@ -114,28 +138,58 @@ class Registry:
                 self.errors.append(PluginLoadError(name, info.distribution if info else None, str(exc)))
 
     def _collect(self, kind: str, hook_name: str, base: type) -> None:
+        """Call a registration hook through ``pm.hook`` (one call: wrappers, ordering and tracing
+        as pluggy defines them) and keep what each plugin registered.
+
+        ``register`` learns which plugin calls it from the call stack (the frame of a hook
+        implementation). An implementation that raises is reported, and the hook is called
+        again without it, so one broken plugin never hides the others' components.
+        """
         hook = getattr(self.pm.hook, hook_name)
-        for impl in hook.get_hookimpls():
-            plugin_name = impl.plugin_name
-            info = self.plugins.setdefault(plugin_name, PluginInfo(plugin_name, None, None))
+        excluded: list[object] = []
+        while True:
+            impls = [impl for impl in hook.get_hookimpls() if impl.plugin not in excluded]
+            owners = _ImplOwners(impls)
+            registered: list[tuple[str, Any]] = []
 
-            def register(obj: Any, _plugin: str = plugin_name, info: PluginInfo = info) -> None:
-                if not isinstance(obj, base):
-                    raise TypeError(f"{hook_name} registered {obj!r}, not a {base.__name__}")
-                name = obj.id if isinstance(obj, Target) else obj.name
-                if not name:
-                    raise TypeError(f"{type(obj).__name__} has no name")
-                other = self.provider.get((kind, name))
-                if other is not None:
-                    raise TypeError(f"{kind} {name!r} is already registered by plugin {other!r}")
-                self.components[kind][name] = obj
-                self.provider[(kind, name)] = _plugin
-                info.provides.setdefault(kind, []).append(name)
+            def register(obj: Any, _owners: _ImplOwners = owners, _into: list = registered) -> None:
+                _into.append((_owners.caller(), obj))
 
+            call = self.pm.subset_hook_caller(hook_name, excluded) if excluded else hook
             try:
-                impl.function(register=register)
+                call(register=register)
+                break
             except Exception as exc:
-                self.errors.append(PluginLoadError(plugin_name, info.distribution, exc))
+                culprit = owners.raiser(exc)
+                name = culprit.plugin_name if culprit else f"(a {hook_name} implementation)"
+                self.errors.append(PluginLoadError(name, self._distribution(name), exc))
+                if culprit is None:
+                    return
+                excluded.append(culprit.plugin)
+        # First loaded wins a duplicate name, whatever order pluggy called the implementations in.
+        order = {impl.plugin_name: i for i, impl in enumerate(hook.get_hookimpls())}
+        for plugin_name, obj in sorted(registered, key=lambda item: order.get(item[0], len(order))):
+            self._add(kind, hook_name, base, plugin_name, obj)
+
+    def _add(self, kind: str, hook_name: str, base: type, plugin_name: str, obj: Any) -> None:
+        info = self.plugins.setdefault(plugin_name, PluginInfo(plugin_name, None, None))
+        if not isinstance(obj, base):
+            problem = f"{hook_name} registered {obj!r}, not a {base.__name__}"
+        else:
+            name = obj.id if isinstance(obj, Target) else obj.name
+            other = self.provider.get((kind, name))
+            problem = (f"{type(obj).__name__} has no name" if not name else
+                       f"{kind} {name!r} is already registered by plugin {other!r}" if other is not None else "")
+        if problem:
+            self.errors.append(PluginLoadError(plugin_name, info.distribution, problem))
+            return
+        self.components[kind][name] = obj
+        self.provider[(kind, name)] = plugin_name
+        info.provides.setdefault(kind, []).append(name)
+
+    def _distribution(self, plugin_name: str) -> str | None:
+        info = self.plugins.get(plugin_name)
+        return info.distribution if info else None
 
     # --- typed lookups -------------------------------------------------------------------
     @property
@@ -174,23 +228,25 @@ class Registry:
             self._models = models
         return self._models
 
+    def recognize_model(self, model: str, path: Path | None = None) -> ModelSpec | None:
+        """The answer of the ``zoo_bench_recognize_model`` hook (first non-``None``), checked."""
+        spec = self.pm.hook.zoo_bench_recognize_model(model=model, path=path)
+        if spec is not None and not isinstance(spec, ModelSpec):
+            raise UsageError(f"a zoo_bench_recognize_model hook answered {model!r} with {spec!r}, not a ModelSpec")
+        return spec
+
     def model_from_name(self, name: str) -> ModelSpec | None:
-        """A model outside every catalog that some source builds by name, or ``None``."""
-        for source in self.sources.values():
-            spec = source.spec_for_name(name)
-            if spec is not None:
-                return spec
-        return None
+        """A model outside every catalog that some plugin recognises by name, or ``None``."""
+        return self.recognize_model(name, None)
 
     def model_from_path(self, path: Path) -> ModelSpec:
-        """A model file given as ``--model``: the first source that recognises it."""
+        """A model file given as ``--model``: the first plugin or source that recognises it."""
         if not path.is_file():
             raise UsageError(f"model file {str(path)!r} does not exist")
-        for source in self.sources.values():
-            spec = source.spec_for_path(path)
-            if spec is not None:
-                return spec
-        raise UsageError(f"no model source reads {path.suffix!r} files like {str(path)!r}")
+        spec = self.recognize_model(str(path), path)
+        if spec is None:
+            raise UsageError(f"no model source reads {path.suffix!r} files like {str(path)!r}")
+        return spec
 
     # --- lifecycle events ------------------------------------------------------------------
     def job_started(self, job: Any, run_id: str) -> None:
@@ -198,6 +254,61 @@ class Registry:
 
     def job_finished(self, job: Any, result: Any) -> None:
         self.pm.hook.zoo_bench_job_finished(job=job, result=result)
+
+
+class _ImplOwners:
+    """Which plugin's hook implementation is running: found by the code objects on the stack."""
+
+    def __init__(self, impls: list[Any]):
+        self.by_code: dict[Any, list[Any]] = {}
+        for impl in impls:
+            code = getattr(getattr(impl.function, "__func__", impl.function), "__code__", None)
+            if code is not None:
+                self.by_code.setdefault(code, []).append(impl)
+
+    def _match(self, frame: Any) -> Any | None:
+        impls = self.by_code.get(frame.f_code)
+        if not impls:
+            return None
+        if len(impls) == 1:
+            return impls[0]
+        # Two instances of one plugin class share the code: the frame's ``self`` tells them apart.
+        me = frame.f_locals.get("self")
+        return next((impl for impl in impls if impl.plugin is me), impls[0])
+
+    def caller(self) -> str:
+        """Name of the plugin whose implementation called ``register`` (innermost on the stack)."""
+        frame = sys._getframe(2)
+        while frame is not None:
+            impl = self._match(frame)
+            if impl is not None:
+                return impl.plugin_name
+            frame = frame.f_back
+        return "(unknown plugin)"
+
+    def raiser(self, exc: BaseException) -> Any | None:
+        """The implementation an exception came from (innermost implementation frame)."""
+        found, tb = None, exc.__traceback__
+        while tb is not None:
+            found = self._match(tb.tb_frame) or found
+            tb = tb.tb_next
+        return found
+
+
+class SourcesRecognizeModels:
+    """The core's ``trylast`` answer to ``zoo_bench_recognize_model``: ask every registered
+    source's ``spec_for_path`` / ``spec_for_name``, in registration order."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+
+    @hookimpl(trylast=True)
+    def zoo_bench_recognize_model(self, model: str, path: Path | None) -> ModelSpec | None:
+        for source in self.registry.sources.values():
+            spec = source.spec_for_path(path) if path is not None else source.spec_for_name(model)
+            if spec is not None:
+                return spec
+        return None
 
 
 _REGISTRY: Registry | None = None

@@ -265,13 +265,11 @@ class StageRunner:
         return changed
 
     def stage_options(self, job: Job, spec: StageSpec, component: Component) -> dict[str, Any]:
-        """Target defaults < user run options < the plan's stage options; only declared names
-        (``component.options``) pass from the first two."""
-        merged: dict[str, Any] = {}
-        for source in (dict(job.target.defaults), self.opts.options):
-            merged.update({k: v for k, v in source.items() if k in component.options and v is not None})
-        merged.update(spec.options_dict())
-        return merged
+        """Declared defaults < target defaults < user run options < the plan's stage options,
+        each typed by the component's declarations (:func:`zoo_bench.options.stage_options`)."""
+        from .options import stage_options
+
+        return stage_options(component, dict(job.target.defaults), self.opts.options, spec.options_dict())
 
     def stage_key(self, job: Job, spec: StageSpec, component: Component, options: dict[str, Any],
                   input_shas: list[str]) -> str:

@@ -2,6 +2,9 @@
 
 - :mod:`.inventory`: ``boards.toml``, the boards zoo-bench can reach, and which one serves a target;
 - :mod:`.ssh`: the SSH transport (run, push, fetch, time limits, retries on a dropped connection);
+- :mod:`.ssh_options`: what a boards.toml may ask of ``ssh`` (allow-listed ``-o`` options, host,
+  user and ProxyJump syntax, bounds);
+- :mod:`.dead_boards`: boards given up on, remembered for the rest of the run across stage processes;
 - :mod:`.tflite_report`: parsers of TFLite ``benchmark_model`` logs and of the Python benchmark's report;
 - :mod:`.litert_bench`: the benchmark script run with a board's Python TFLite runtime.
 

@@ -11,9 +11,12 @@ One table per board, keyed by its id (docs/boards.md has the full reference)::
     benchmark_model = "/usr/bin/tensorflow-lite-2.16.2/examples/benchmark_model"
     delegates = { ethosu = "/usr/lib/libethosu_delegate.so" }
 
-The file is found from the run option ``boards``, else ``$ZOO_BENCH_BOARDS``, else
-``./boards.toml``. What a result row may carry about a board is :meth:`Board.public_facts`: its
-id, target, BSP and runtime, never the host, user or key.
+The file is found from the run option ``boards`` (``--boards``), else ``$ZOO_BENCH_BOARDS``,
+else the user's ``~/.config/zoo-bench/boards.toml`` (``$XDG_CONFIG_HOME``). A ``boards.toml`` in
+the current directory is never read unless named: a cloned repository must not pick the boards
+(and ssh settings) of a run. Its ssh settings are checked against an allow-list
+(:mod:`.ssh_options`). What a result row may carry about a board is :meth:`Board.public_facts`:
+its id, target, BSP and runtime, never the host, user or key.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ToolUnavailable, UsageError
-from .ssh import HOST_KEY_POLICIES, SshTransport
+from .dead_boards import DeadBoards
+from .ssh import HOST_KEY_POLICIES, MAX_RETRIES, SshTransport
+from .ssh_options import check_port, check_proxy_jump, check_retries, check_seconds, parse_ssh_options
 
 BOARDS_ENV = "ZOO_BENCH_BOARDS"
 DEFAULT_BOARDS_FILE = "boards.toml"
@@ -55,6 +60,7 @@ class Board:
     known_hosts: Path | None = None
     ssh_config: str | None = None
     ssh_options: tuple[str, ...] = ()
+    proxy_jump: str | None = None
     connect_timeout_s: float = 10.0
     retries: int = 2
     description: str = ""
@@ -70,14 +76,16 @@ class Board:
             return self.runtime
         return "benchmark_model" if self.benchmark_model else "python"
 
-    def transport(self, retries: int | None = None) -> SshTransport:
-        """The SSH transport to this board."""
+    def transport(self, retries: int | None = None, remember: bool = True) -> SshTransport:
+        """The SSH transport to this board; with ``remember`` it shares the run's memory of
+        boards given up on (:mod:`.dead_boards`)."""
         return SshTransport(
             host=self.host, user=self.user, port=self.port, key_file=self.key_file,
             host_key_checking=self.host_key_checking, known_hosts=self.known_hosts,
             ssh_config=self.ssh_config, connect_timeout_s=self.connect_timeout_s,
             retries=self.retries if retries is None else retries, extra_options=self.ssh_options,
-            label=f"board {self.id}",
+            proxy_jump=self.proxy_jump, label=f"board {self.id}",
+            dead_boards=DeadBoards.for_this_run() if remember else None,
         )
 
     def public_facts(self) -> dict[str, Any]:
@@ -88,17 +96,59 @@ class Board:
         return facts
 
 
+def user_boards_file() -> Path:
+    """``$XDG_CONFIG_HOME/zoo-bench/boards.toml`` (``~/.config/...`` when unset)."""
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config).expanduser() / "zoo-bench" / DEFAULT_BOARDS_FILE
+
+
 def boards_file(options: Mapping[str, Any] | None = None) -> Path:
-    """Where the inventory is: option ``boards``, else ``$ZOO_BENCH_BOARDS``, else ./boards.toml."""
-    value = (options or {}).get("boards") or os.environ.get(BOARDS_ENV) or DEFAULT_BOARDS_FILE
-    return Path(str(value)).expanduser()
+    """Where the inventory is: option ``boards``, else ``$ZOO_BENCH_BOARDS``, else the user's
+    config file (:func:`user_boards_file`). Never ``./boards.toml`` unless it is named."""
+    value = (options or {}).get("boards") or os.environ.get(BOARDS_ENV)
+    return Path(str(value)).expanduser() if value else user_boards_file()
+
+
+def _not_found(path: Path) -> str:
+    hint = ""
+    if Path(DEFAULT_BOARDS_FILE).is_file() and Path(DEFAULT_BOARDS_FILE).resolve() != path.resolve():
+        hint = (f"; ./{DEFAULT_BOARDS_FILE} is not read unless named (it may come with a cloned repository): "
+                f"pass --boards {DEFAULT_BOARDS_FILE} to use it")
+    return (f"boards file {path} not found (give --boards PATH, set ${BOARDS_ENV} or write "
+            f"{user_boards_file()}; see docs/boards.md){hint}")
 
 
 def _path(value: Any, base: Path, key: str, where: str) -> Path:
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or "\x00" in value:
         raise UsageError(f"{where}: {key} must be a path string")
     path = Path(value).expanduser()
     return path if path.is_absolute() else (base / path)
+
+
+def _check_ssh_settings(data: dict[str, Any], where: str) -> None:
+    """Bounds and the ssh allow-list; raises UsageError naming the key (values are not secret)."""
+    options = data.get("ssh_options", [])
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise UsageError(f"{where}: ssh_options must be a list of \"Key=value\" strings")
+    config = data.get("ssh_config")
+    if config is not None and config != "none":
+        # an ssh config file can run commands (ProxyCommand, Match exec): the user's own
+        # ~/.ssh/config is used when the key is absent; no other file is taken from here
+        raise UsageError(f"{where}: ssh_config may only be \"none\" (ignore ssh config files); leave it out "
+                         "to use your own ~/.ssh/config (see docs/boards.md, Security)")
+    checks = (
+        ("ssh_options", lambda v: parse_ssh_options(v)),
+        ("proxy_jump", check_proxy_jump),
+        ("port", check_port),
+        ("retries", lambda v: check_retries(v, MAX_RETRIES)),
+        ("connect_timeout_s", lambda v: check_seconds(v, "connect_timeout_s")),
+    )
+    for key, check in checks:
+        if key in data:
+            try:
+                check(data[key])
+            except ValueError as exc:
+                raise UsageError(f"{where}: {exc}") from None
 
 
 def _board(board_id: str, table: Any, file: Path) -> Board:
@@ -117,7 +167,8 @@ def _board(board_id: str, table: Any, file: Path) -> Board:
         if not isinstance(table.get(required), str) or not table[required]:
             raise UsageError(f"{where}: {required!r} is required (a string)")
     data = dict(table)
-    base = file.parent
+    _check_ssh_settings(data, where)
+    base = file.resolve().parent
     for key in ("key_file", "known_hosts"):
         if key in data:
             data[key] = _path(data[key], base, key, where)
@@ -125,20 +176,17 @@ def _board(board_id: str, table: Any, file: Path) -> Board:
     if not isinstance(delegates, dict) or not all(isinstance(v, str) for v in delegates.values()):
         raise UsageError(f"{where}: delegates must be a table of name = \"library path\"")
     data["delegates"] = tuple(sorted(delegates.items()))
-    options = data.get("ssh_options", [])
-    if not isinstance(options, list) or not all(isinstance(o, str) and "=" in o for o in options):
-        raise UsageError(f"{where}: ssh_options must be a list of \"Key=value\" strings")
-    data["ssh_options"] = tuple(options)
+    data["ssh_options"] = tuple(data.get("ssh_options", []))
     if data.get("runtime", "auto") not in RUNTIMES:
         raise UsageError(f"{where}: runtime must be one of {', '.join(RUNTIMES)}")
     if data.get("host_key_checking", "yes") not in HOST_KEY_POLICIES:
         raise UsageError(f"{where}: host_key_checking must be one of {', '.join(HOST_KEY_POLICIES)}")
-    for key, kind in (("port", int), ("retries", int), ("connect_timeout_s", (int, float))):
-        if key in data and (not isinstance(data[key], kind) or isinstance(data[key], bool) or data[key] < 0):
-            raise UsageError(f"{where}: {key} must be a non-negative number")
+    for key in ("user", "bsp", "workdir", "python", "benchmark_model", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise UsageError(f"{where}: {key} must be a string")
     try:
         board = Board(id=board_id, source=file, **data)
-        board.transport()  # validates host and user
+        board.transport(remember=False)  # validates host, user and the ssh settings
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{where}: {exc}") from None
     return board
@@ -179,8 +227,7 @@ def no_board_reason(options: Mapping[str, Any] | None, target_id: str) -> str | 
     """
     path = boards_file(options)
     if not path.is_file():
-        return (f"no board for target {target_id}: boards file {path} not found "
-                f"(give --boards PATH or set ${BOARDS_ENV}; see docs/boards.md)")
+        return f"no board for target {target_id}: {_not_found(path)}"
     try:
         boards = load_boards(path)
     except UsageError:

@@ -2,8 +2,9 @@
 there as a script (``python3 litert_bench.py --model m.tflite ...``).
 
 It imports nothing of zoo-bench and only what a BSP's Python has: ``tflite_runtime`` (NXP's and
-ST's Yocto images), else ``ai_edge_litert``, else ``tensorflow.lite``; and numpy. It times
-``invoke()`` with ``time.perf_counter`` after ``--warmup`` untimed runs, optionally through an
+ST's Yocto images), else ``ai_edge_litert``, else ``tensorflow.lite``; and numpy. It sets the
+inputs once, then times ``invoke()`` alone with ``time.perf_counter`` after exactly ``--warmup``
+untimed runs (0: none, and the first timed run is the first inference), optionally through an
 external delegate (``--delegate /usr/lib/libethosu_delegate.so``), and prints one line::
 
     ZOO_BENCH_REPORT {"runtime": ..., "init_ms": ..., "first_inference_ms": ..., "samples_ms": [...]}
@@ -89,7 +90,7 @@ def main(argv=None):
         interp.set_tensor(detail["index"], random_input(np, detail, rng))
 
     warmup_ms = []
-    for _ in range(max(1, args.warmup)):  # the first call always counts as warm-up
+    for _ in range(max(0, args.warmup)):
         t = time.perf_counter()
         interp.invoke()
         warmup_ms.append((time.perf_counter() - t) * 1000.0)
@@ -107,7 +108,7 @@ def main(argv=None):
         "threads": args.threads,
         "delegate": args.delegate or None,
         "init_ms": init_ms,
-        "first_inference_ms": warmup_ms[0],
+        "first_inference_ms": (warmup_ms or samples_ms or [None])[0],
         "warmup_ms": warmup_ms,
         "samples_ms": samples_ms,
     }

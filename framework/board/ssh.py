@@ -8,8 +8,13 @@ It drives the OpenSSH client binary (``ssh``) with argument lists, never a local
 - every call has a wall-clock limit: the local ``ssh`` process is killed when it is over, and the
   remote command runs under ``timeout -s KILL`` so that it cannot outlive its limit on the board
   even when the connection to it is gone;
-- a call that fails at the connection level (exit status 255) is retried ``retries`` times;
-  a call that timed out is not (it would hang again).
+- a call that fails at the connection level (exit status 255) is retried ``retries`` times when
+  the failure is transient (the connection dropped or was reset, the key exchange broke off);
+  one that cannot succeed on retry (the name does not resolve, nothing listens on the port, the
+  host does not answer, the key or host key is refused) fails at once, see :func:`classify`;
+  a call that timed out is not retried either (it would hang again);
+- a board given up on is remembered: by this transport (its clean-up does not try again) and,
+  through :mod:`.dead_boards`, by every later stage of the run.
 
 Files travel through the same ssh connection (``cat > file`` / ``cat file``), so a board needs
 nothing but a POSIX shell and an SSH server: no sftp-server (which ``scp`` needs since OpenSSH 9)
@@ -18,6 +23,7 @@ and nothing that dropbear lacks. Nothing here prints or records the key file's c
 
 from __future__ import annotations
 
+import math
 import shlex
 import subprocess
 import time
@@ -25,11 +31,56 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
+
+from .dead_boards import DeadBoards
+from .ssh_options import (
+    check_host,
+    check_port,
+    check_proxy_jump,
+    check_retries,
+    check_seconds,
+    check_user,
+    parse_ssh_option,
+)
 
 #: ssh's own exit status for errors of the connection (refused, dropped, auth failed).
 SSH_CONNECTION_ERROR = 255
 #: Host key policies accepted for ``StrictHostKeyChecking``.
 HOST_KEY_POLICIES = ("yes", "accept-new", "no")
+#: Upper bound of ``retries`` (extra attempts after a transient failure).
+MAX_RETRIES = 5
+#: ssh errors that a retry cannot cure, as (lower-case text in ssh's message, why). Anything
+#: else with status 255 (connection closed or reset, broken pipe, "server not responding",
+#: kex_exchange_identification) is taken as transient and retried.
+PERMANENT_ERRORS = (
+    ("could not resolve hostname", "the host name does not resolve"),
+    ("name or service not known", "the host name does not resolve"),
+    ("connection refused", "nothing listens on that port: a wrong port, or no SSH server"),
+    ("no route to host", "no route to the host"),
+    ("network is unreachable", "the network is unreachable"),
+    ("connection timed out during banner exchange",
+     "the port answers but does not speak SSH within ConnectTimeout"),
+    ("connection timed out", "the host does not answer within ConnectTimeout: it is off, or the address is wrong"),
+    ("operation timed out", "the host does not answer within ConnectTimeout: it is off, or the address is wrong"),
+    ("permission denied", "the board refused the key"),
+    ("too many authentication failures", "the board refused the keys"),
+    ("host key verification failed", "the host key is unknown or has changed"),
+    ("remote host identification has changed", "the host key has changed"),
+    ("unable to negotiate", "no algorithm in common with the board's SSH server"),
+    ("bad configuration option", "an ssh option is not understood by this ssh client"),
+)
+
+
+def classify(stderr: str) -> str | None:
+    """Why a status-255 failure cannot succeed on retry, or ``None`` when it is transient.
+
+    Only ssh's own last lines are read: the remote command's output comes before them."""
+    last = "\n".join(stderr.strip().splitlines()[-3:]).lower()
+    for needle, why in PERMANENT_ERRORS:
+        if needle in last:
+            return why
+    return None
 
 
 class SshError(Exception):
@@ -92,19 +143,33 @@ class SshTransport:
     server_alive_count_max: int = 3
     retries: int = 2
     retry_delay_s: float = 1.0
+    #: More ``-o Key=value`` options; only those of :data:`.ssh_options.SAFE_SSH_OPTIONS` pass.
     extra_options: tuple[str, ...] = ()
+    #: ``ProxyJump`` hops (``[user@]host[:port]``, comma separated), checked like ``host``.
+    proxy_jump: str | None = None
     ssh_binary: str = "ssh"
     #: Name used in messages instead of user@host:port (a board id), so results hold no address.
     label: str | None = None
+    #: Where boards given up on are remembered for the rest of the run (``None``: this object only).
+    dead_boards: DeadBoards | None = field(default=None, repr=False)
     log: list[str] = field(default_factory=list, repr=False)
+    #: Set once the board is given up on: the failure's message (later calls fail at once).
+    dead: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.host or self.host.startswith("-") or any(c.isspace() for c in self.host):
-            raise ValueError(f"invalid SSH host {self.host!r}")
-        if self.user is not None and (self.user.startswith("-") or any(c.isspace() for c in self.user)):
-            raise ValueError(f"invalid SSH user {self.user!r}")
+        check_host(self.host)
+        if self.user is not None:
+            check_user(self.user)
+        check_port(self.port)
         if self.host_key_checking not in HOST_KEY_POLICIES:
             raise ValueError(f"host_key_checking must be one of {HOST_KEY_POLICIES}, not {self.host_key_checking!r}")
+        if self.proxy_jump is not None:
+            check_proxy_jump(self.proxy_jump)
+        check_seconds(self.connect_timeout_s, "connect_timeout_s")
+        check_retries(self.retries, MAX_RETRIES)
+        if not math.isfinite(self.retry_delay_s) or not 0 <= self.retry_delay_s <= 60:
+            raise ValueError(f"retry_delay_s must be from 0 to 60 s, not {self.retry_delay_s!r}")
+        self._options = dict(parse_ssh_option(o) for o in self.extra_options)
 
     # --- command lines -------------------------------------------------------------------
     def ssh_args(self) -> list[str]:
@@ -113,27 +178,37 @@ class SshTransport:
         if self.ssh_config is not None:
             args += ["-F", self.ssh_config]
         opts = {
-            "BatchMode": "yes",
-            "ConnectTimeout": str(max(1, int(self.connect_timeout_s))),
             "ServerAliveInterval": str(self.server_alive_interval_s),
             "ServerAliveCountMax": str(self.server_alive_count_max),
-            "StrictHostKeyChecking": self.host_key_checking,
-            "LogLevel": "ERROR",
         }
-        if self.known_hosts is not None:
-            opts["UserKnownHostsFile"] = str(self.known_hosts)
         if self.key_file is not None:
             opts["IdentitiesOnly"] = "yes"
+        # ssh keeps the first value of an option: one merged dict gives each option once, the
+        # board's own settings over these defaults and the fixed ones below over everything.
+        opts.update(self._options)
+        opts.update({
+            "BatchMode": "yes",
+            "ConnectTimeout": str(max(1, math.ceil(self.connect_timeout_s))),
+            "StrictHostKeyChecking": self.host_key_checking,
+            "LogLevel": "ERROR",
+        })
+        if self.known_hosts is not None:
+            opts["UserKnownHostsFile"] = str(self.known_hosts)
+        if self.proxy_jump is not None:
+            opts["ProxyJump"] = self.proxy_jump
         for key, value in opts.items():
-            args += ["-o", f"{key}={value}"]
-        for option in self.extra_options:
-            args += ["-o", option]
+            args += ["-o", f"{key}={value}"]  # one argument each: a value cannot become an option
         if self.key_file is not None:
             args += ["-i", str(self.key_file)]
         if self.user:
             args += ["-l", self.user]
-        args += ["-p", str(self.port), "-T", self.host]
+        args += ["-p", str(self.port), "-T", "--", self.host]  # after "--" the host is never an option
         return args
+
+    def endpoint_key(self) -> str:
+        """What identifies the board's endpoint for :class:`DeadBoards` (never shown)."""
+        return DeadBoards.endpoint_key(self.host, self.port, self.user or "", self.proxy_jump or "",
+                                       self.ssh_config or "")
 
     @staticmethod
     def remote_command(argv: Sequence[str], timeout_s: float | None) -> str:
@@ -170,8 +245,9 @@ class SshTransport:
         :class:`SshConnectionError` (after the retries) or, with ``check``,
         :class:`RemoteCommandError` for a non-zero exit status.
         """
+        self._check_alive()
         args = [*self.ssh_args(), self.remote_command(argv, timeout_s)]
-        attempts = 1 + (max(0, self.retries) if retry else 0)
+        attempts = 1 + (self.retries if retry else 0)
         started = time.monotonic()
         last_error = ""
         for attempt in range(1, attempts + 1):
@@ -184,12 +260,32 @@ class SshTransport:
                         f"{self.scrub(tail(err or out)) or 'no output'}", returncode, out, err)
                 return result
             last_error = self.scrub(tail(err, lines=3)) or "ssh exited with status 255"
+            permanent = classify(err)
+            if permanent is not None:
+                self.log.append(f"attempt {attempt}/{attempts} of `{argv[0]}` failed, not retried: {last_error}")
+                self._give_up(f"connection to {self.destination()} failed, not retried ({permanent}) "
+                              f"on `{shlex.join(argv)}`: {last_error}")
             self.log.append(f"attempt {attempt}/{attempts} of `{argv[0]}` lost the connection: {last_error}")
             if attempt < attempts:
                 time.sleep(self.retry_delay_s * attempt)
-        raise SshConnectionError(
-            f"connection to {self.destination()} failed or dropped on all {attempts} attempt(s) "
-            f"of `{shlex.join(argv)}`: {last_error}")
+        self._give_up(f"connection to {self.destination()} failed or dropped on all {attempts} attempt(s) "
+                      f"of `{shlex.join(argv)}`: {last_error}")
+
+    def _check_alive(self) -> None:
+        """Fail at once for a board given up on earlier, by this transport or in this run."""
+        if self.dead is None and self.dead_boards is not None:
+            earlier = self.dead_boards.first_failure(self.endpoint_key())
+            if earlier is not None:
+                self.dead = f"earlier in this run: {earlier}"
+        if self.dead is not None:
+            raise SshConnectionError(f"{self.destination()} is not tried again ({self.dead})")
+
+    def _give_up(self, message: str) -> NoReturn:
+        """Remember the board as dead (here and for the run) and raise the connection error."""
+        self.dead = message
+        if self.dead_boards is not None:
+            self.dead_boards.mark(self.endpoint_key(), message)
+        raise SshConnectionError(message)
 
     def _attempt(self, args: list[str], timeout_s: float, stdin: Path | None, stdout_path: Path | None,
                  argv: Sequence[str]) -> tuple[int, str, str]:

@@ -17,6 +17,13 @@ line of :mod:`zoo_bench.board.litert_bench`.
   w/ N delegate kernels``, or ``Though X delegate is explicitly applied, the model graph will not
   be executed by the delegate.``).
 
+The warm-up runs for at least ``--warmup_runs`` iterations *and* at least ``--warmup_min_secs``
+seconds (default 0.5 s), the timed runs for at least ``--num_runs`` and ``--min_secs`` (1 s):
+the counts it did are those of the ``count=`` lines, which the report keeps. With no warm-up
+run the tool prints ``count=0`` and a ``First inference``/``Warmup (avg)`` of 0 (an empty
+``Stat``): the report then says ``warmup.count == 0`` and those two values mean nothing.
+Only what the tool printed is kept (no kernel count is assumed for a complete delegation).
+
 All times there are microseconds; the parsed reports keep microseconds and say so.
 """
 
@@ -34,7 +41,7 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf)"
 _TIMINGS = re.compile(
     rf"Inference timings in us: Init: ({_NUMBER}), First inference: ({_NUMBER}), "
     rf"Warmup \(avg\): ({_NUMBER}), Inference \(avg\): ({_NUMBER})")
-_RUN_HEADER = re.compile(r"Running benchmark for at least (\d+) iterations")
+_RUN_HEADER = re.compile(rf"Running benchmark for at least (\d+) iterations(?: and at least ({_NUMBER}) seconds)?")
 _PAIR = re.compile(rf"\b(count|first|curr|min|max|avg|std|p5|median|p95)=({_NUMBER})")
 _APPLIED = re.compile(r"Explicitly applied (\S+) delegate, and the model graph will be (completely|partially)"
                       r" executed by the delegate(?: w/ (\d+) delegate kernels)?")
@@ -50,7 +57,7 @@ class RunStats:
     """One ``count=...`` line: statistics of a series of runs, in microseconds."""
 
     count: int
-    avg_us: float
+    avg_us: float  # nan when count is 0
     min_us: float | None = None
     max_us: float | None = None
     std_us: float | None = None
@@ -59,6 +66,9 @@ class RunStats:
     p5_us: float | None = None
     median_us: float | None = None
     p95_us: float | None = None
+    #: what the section's header asked for: at least this many runs and this many seconds
+    min_runs: int | None = None
+    min_secs: float | None = None
 
 
 @dataclass
@@ -82,11 +92,14 @@ class BenchmarkModelReport:
 
 
 def parse_stat_line(line: str) -> RunStats | None:
-    """A ``Stat::OutputToStream`` line, or ``None`` if ``line`` is not one."""
+    """A ``Stat::OutputToStream`` line, or ``None`` if ``line`` is not one (``count=0``, an empty
+    series, gives a :class:`RunStats` of count 0)."""
     pairs = {k: float(v) for k, v in _PAIR.findall(line)}
-    if "count" not in pairs or int(pairs["count"]) == 0:
+    if "count" not in pairs:
         return None
     count = int(pairs["count"])
+    if count == 0:
+        return RunStats(0, math.nan)
     if "avg" not in pairs:  # "count=N curr=C(all same)": every run took C
         if "curr" not in pairs:
             return None
@@ -107,25 +120,29 @@ def parse_benchmark_model(text: str) -> BenchmarkModelReport:
     init, first, warm, avg = (float(x) for x in timings[-1])
     report = BenchmarkModelReport(init, first, warm, avg)
     series: list[RunStats] = []
-    expect_stats = False
+    header: re.Match[str] | None = None
     for line in text.splitlines():
-        if _RUN_HEADER.search(line):
-            expect_stats = True
+        if (m := _RUN_HEADER.search(line)) is not None:
+            header = m
             continue
-        if expect_stats:
+        if header is not None:
             stats = parse_stat_line(line)
             if stats is not None:
+                stats.min_runs = int(header.group(1))
+                stats.min_secs = float(header.group(2)) if header.group(2) else None
                 series.append(stats)
-                expect_stats = False
+                header = None
     if len(series) >= 2:
         report.warmup, report.timed = series[-2], series[-1]
     elif len(series) == 1:
         report.timed = series[0]
+    if report.timed is not None and report.timed.count == 0:
+        raise ValueError("benchmark_model did no timed run (count=0)")
     if (m := _APPLIED.search(text)) is not None:
         report.delegate, report.delegation = m.group(1), "complete" if m.group(2) == "completely" else "partial"
-        report.delegate_kernels = int(m.group(3)) if m.group(3) else (1 if m.group(2) == "completely" else None)
+        report.delegate_kernels = int(m.group(3)) if m.group(3) else None  # only a printed count
     elif (m := _NOT_APPLIED.search(text)) is not None:
-        report.delegate, report.delegation, report.delegate_kernels = m.group(1), "none", 0
+        report.delegate, report.delegation = m.group(1), "none"
     if (m := _MODEL_SIZE.search(text)) is not None:
         report.model_size_mb = float(m.group(1))
     if (m := _MEMORY.search(text)) is not None:

@@ -26,6 +26,7 @@ from typing import Any
 from .. import hookimpl
 from ..components import Artifact, Figure, Runner, StageContext, StageOutput, Target
 from ..errors import ToolUnavailable, UsageError
+from ..options import Option
 from ..tools import dist_version
 from .data import default_preprocess, list_images, load_batch
 
@@ -45,6 +46,16 @@ def topk_hits(logits: Any, labels: Any, k: int) -> Any:
     return (top == labels[:, None]).any(axis=1)
 
 
+def top1_agreement(float_top1: Any, int8_top1: Any) -> float:
+    """Percent of images whose int8 top-1 class equals the float model's."""
+    import numpy as np
+
+    a, b = np.asarray(float_top1), np.asarray(int8_top1)
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(f"top-1 arrays must have the same non-empty shape, not {a.shape} and {b.shape}")
+    return float(100.0 * (a == b).mean())
+
+
 class AccuracyEvaluator(Runner):
     """Top-1/top-5 of float and int8 models and their top-1 agreement on --dataset."""
 
@@ -53,10 +64,12 @@ class AccuracyEvaluator(Runner):
     #: It counts hits, it times nothing: it may run beside conversions.
     measures = False
     options = {
-        "dataset": "class-per-folder image folder (no data set: the stage is skipped)",
-        "max_images": "evaluate at most this many images (round-robin over classes; default all)",
-        "runner": "runner whose predict() produces the outputs (litert, onnxruntime, ...)",
-        "threads": "threads the runner may use (default 1)",
+        "dataset": Option("path", help="class-per-folder image folder (no data set: the stage is skipped)"),
+        "max_images": Option("int", min=1, help="evaluate at most this many images (round-robin over classes; "
+                                                "default all)"),
+        "runner": Option("str", help="runner whose predict() produces the outputs (set by the plan: litert, "
+                                     "onnxruntime, ...)"),
+        "threads": Option("int", default=1, min=1, max=256, help="threads the runner may use"),
     }
 
     def tool_versions(self) -> dict[str, str]:
@@ -75,21 +88,20 @@ class AccuracyEvaluator(Runner):
     def run(self, ctx: StageContext) -> StageOutput:
         import numpy as np
 
-        dataset = ctx.options.get("dataset")
+        dataset = ctx.options["dataset"]
         if not dataset:
             raise ToolUnavailable(NO_DATASET)
-        runner_name = ctx.options.get("runner")
+        runner_name = ctx.options["runner"]
         if not runner_name or ctx.registry is None:
             raise UsageError("the evaluate stage needs option runner=<name of a runner with predict()>")
         runner = ctx.registry.component("run", str(runner_name))
         if not isinstance(runner, Runner):
             raise UsageError(f"{runner_name!r} is not a runner")
-        max_images = int(ctx.options["max_images"]) if ctx.options.get("max_images") else None
-        images, rule = list_images(dataset, max_images)
+        images, rule = list_images(dataset, ctx.options["max_images"])
         pre = ctx.model.preprocess or default_preprocess(ctx.model.resolution)
         # The model's preprocessing goes along so that a runner emulating a device's input path
         # (e.g. an NV12 camera frame) can get back to pixels.
-        predict_options = {"threads": int(ctx.options.get("threads") or 1), "preprocess": pre}
+        predict_options = {"threads": ctx.options["threads"], "preprocess": pre}
 
         artifacts = list(ctx.inputs.values())
         logits: list[list[Any]] = [[] for _ in artifacts]
@@ -120,7 +132,7 @@ class AccuracyEvaluator(Runner):
             fig(f"top5_{variant}", 100.0 * topk_hits(out, y, 5).mean(), weights=weights)
             top1.setdefault(variant, out.argmax(axis=1))
         if "float" in top1 and "int8" in top1:
-            fig("int8_agreement", 100.0 * (top1["float"] == top1["int8"]).mean())
+            fig("int8_agreement", top1_agreement(top1["float"], top1["int8"]))
         return StageOutput(figures=figures)
 
 

@@ -88,11 +88,47 @@ def _resample(name: str) -> int:
             "lanczos": Image.LANCZOS}.get(name, Image.BILINEAR)
 
 
+#: Pillow modes of 16-bit integer images (PNG, TIFF): scaled by 255 / 65535, never clipped.
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+
+
+def to_rgb8(image):
+    """A PIL image in 8-bit RGB, scaled from its real bit depth or range, never clipped.
+
+    ``convert("RGB")`` clips a 16-bit image at 255 (most pixels become white) and rounds a
+    float image in [0, 1] to 0 or 1 (black): those are converted here instead. A 16-bit image
+    is scaled by 255 / 65535; a float image in [0, 1] by 255, one in [0, 255] is kept; any other
+    float range, and 32-bit integer images, are refused with :class:`UsageError`.
+    """
+    import numpy as np
+    from PIL import Image
+
+    mode = image.mode
+    if mode in SIXTEEN_BIT_MODES or (mode == "I" and image.format == "PNG"):  # PNG holds at most 16 bits
+        pixels = np.asarray(image).astype(np.float64) * (255.0 / 65535.0)
+    elif mode == "F":
+        pixels = np.asarray(image).astype(np.float64)
+        if not np.isfinite(pixels).all():
+            raise UsageError("float image holds NaN or infinite pixels; convert it to 8-bit RGB")
+        low, high = float(pixels.min()), float(pixels.max())
+        if low >= 0.0 and high <= 1.0:
+            pixels = pixels * 255.0
+        elif not (low >= 0.0 and high <= 255.0):
+            raise UsageError(f"float image with pixel values in [{low:g}, {high:g}]: zoo-bench reads float images "
+                             "in [0, 1] or [0, 255] only; convert it to 8-bit RGB")
+    elif mode in ("I", "I;32", "I;32L", "I;32B"):
+        raise UsageError(f"{mode} image (32-bit integer pixels): its range is unknown; convert it to 8-bit RGB")
+    else:
+        return image.convert("RGB")
+    gray = Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8), mode="L")
+    return gray.convert("RGB")
+
+
 def preprocess_pil(image, pre: Preprocess) -> np.ndarray:
     """One PIL image -> float32 array (H, W, 3) or (3, H, W), no batch axis."""
     import numpy as np
 
-    image = image.convert("RGB")
+    image = to_rgb8(image)
     w, h = image.size
     scale = pre.resize / min(w, h)
     image = image.resize((max(pre.crop, round(w * scale)), max(pre.crop, round(h * scale))),
@@ -123,6 +159,8 @@ def load_batch(images: list[LabelledImage], pre: Preprocess) -> tuple[np.ndarray
                 arrays.append(preprocess_pil(image, pre))
         except (UnidentifiedImageError, OSError) as exc:
             raise UsageError(f"cannot read image {item.path}: {exc}") from exc
+        except UsageError as exc:
+            raise UsageError(f"image {item.path}: {exc}") from exc
     return np.stack(arrays), np.asarray([i.label for i in images], dtype=np.int64)
 
 

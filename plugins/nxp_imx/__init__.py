@@ -11,9 +11,10 @@ from pathlib import Path
 
 from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
+from zoo_bench.estimate.component import ModelEstimator
 
 from .board_runner import ImxBoardRunner
-from .targets import imx_targets
+from .targets import ESTIMATOR, imx_targets
 from .vela import VelaCompiler
 
 
@@ -31,6 +32,9 @@ def zoo_bench_register_compilers(register):
 @hookimpl
 def zoo_bench_register_runners(register):
     register(ImxBoardRunner())
+    # Latency estimates fitted on the eIQ zoo's published board figures (docs/estimators.md).
+    register(ModelEstimator(ESTIMATOR, Path(__file__).with_name("published_points.json"),
+                            "i.MX NPU latency estimated from eIQ model zoo measurements (i.MX 93: Vela corrected)"))
 
 
 @hookimpl

@@ -6,9 +6,15 @@ runs the benchmark under a time limit, parses its output and removes the directo
 happened. Two ways to benchmark, chosen by the board's ``runtime``:
 
 - ``benchmark_model``: TFLite's C++ tool that NXP's BSP ships (``--external_delegate_path`` for
-  the NPU): init time, first inference, warm-up mean, mean and, on newer builds, median;
+  the NPU): init time, first inference, warm-up mean, mean and, on newer builds, median. It is
+  asked for exactly ``warmup`` warm-up runs (``--warmup_min_secs=0``; its default also warms up
+  for at least 0.5 s) and at least ``runs`` timed runs (it adds runs up to its ``--min_secs`` of
+  1 s); the rows record the counts it printed;
 - ``python``: :mod:`zoo_bench.board.litert_bench` with the board's ``tflite_runtime``: every run's
   latency, hence percentiles.
+
+Both time only the inference (``Invoke``) with the inputs set once before; docs/metrics.md
+("Timed region") compares them with the host runners.
 
 The NPU is reached through an external delegate named by the stage option ``delegate``
 (``ethosu`` on the i.MX 93, ``vx`` on the i.MX 8M Plus; ``none`` runs on the Cortex-A cores).
@@ -23,9 +29,10 @@ from typing import Any
 
 from zoo_bench import Figure, Runner, StageContext, StageOutput, Target, UsageError
 from zoo_bench.board import litert_bench
-from zoo_bench.board.inventory import Board, no_board_reason, select_board
+from zoo_bench.board.inventory import Board, boards_file, no_board_reason, select_board
 from zoo_bench.board.ssh import SshConnectionError, SshError, SshTimeout, SshTransport
 from zoo_bench.board.tflite_report import BenchmarkModelReport, parse_benchmark_model, parse_python_report
+from zoo_bench.options import Option
 from zoo_bench.timing import latency_figures
 
 #: Where NXP's BSP installs the delegates (i.MX Machine Learning User's Guide); boards.toml may
@@ -35,13 +42,16 @@ DEFAULT_DELEGATES = {
     "vx": "/usr/lib/libvx_delegate.so",
 }
 BOARD_OPTIONS = {
-    "boards": "boards.toml to read (default ./boards.toml or $ZOO_BENCH_BOARDS)",
-    "board": "board id(s) of boards.toml to use, comma separated (default: the first of the target)",
-    "threads": "CPU threads of the runtime (set per stage by the plan)",
-    "runs": "timed inferences (default 50)",
-    "warmup": "untimed inferences before timing (default 5)",
-    "delegate": "NPU delegate to load: ethosu, vx or none (set by the plan)",
-    "board_timeout": "seconds the benchmark may take on the board (default 600)",
+    "boards": Option("path", must_exist=False,
+                     help="boards.toml to read (default $ZOO_BENCH_BOARDS, else ~/.config/zoo-bench/boards.toml)"),
+    "board": Option("str", help="board id(s) of boards.toml to use, comma separated (default: the first of the "
+                                "target)"),
+    "threads": Option("int", default=1, min=1, max=256, help="CPU threads of the runtime (set per stage by the plan)"),
+    "runs": Option("int", default=50, min=1, help="timed inferences (benchmark_model: at least this many)"),
+    "warmup": Option("int", default=5, min=0, help="untimed inferences before timing (0: none)"),
+    "delegate": Option("str", default="none", help="NPU delegate to load: ethosu, vx or none (set by the plan)"),
+    "board_timeout": Option("float", default=600.0, min=1, max=3600,
+                            help="seconds the benchmark may take on the board"),
 }
 _TFLITE_VERSION_IN_PATH = re.compile(r"tensorflow-lite-(\d+\.\d+(?:\.\d+)?)")
 SETUP_TIMEOUT_S = 120.0
@@ -54,6 +64,11 @@ class ImxBoardRunner(Runner):
     accepts = ("tflite", "vela-tflite")
     options = BOARD_OPTIONS
 
+    def input_files(self, options: dict[str, Any]) -> list[Path]:
+        """The boards file: a re-flashed board (its ``bsp``) or another host changes the key."""
+        path = boards_file(options)
+        return [path] if path.is_file() else []
+
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
         reason = no_board_reason(options, target.id if target else "?")
         if reason is None and shutil.which("ssh") is None:
@@ -63,7 +78,7 @@ class ImxBoardRunner(Runner):
     def run(self, ctx: StageContext) -> StageOutput:
         board = select_board(ctx.options, ctx.target.id)
         artifact = ctx.input
-        delegate = str(ctx.options.get("delegate") or "none")
+        delegate = option(ctx, "delegate")
         if artifact.format == "vela-tflite" and delegate == "none":
             raise UsageError("a Vela-compiled model runs only through the Ethos-U delegate (delegate=ethosu)")
         delegate_path = None
@@ -71,12 +86,10 @@ class ImxBoardRunner(Runner):
             delegate_path = board.delegate_path(delegate, DEFAULT_DELEGATES.get(delegate))
             if delegate_path is None:
                 raise UsageError(f"board {board.id}: no library for delegate {delegate!r} (boards.toml delegates)")
-        threads = int(ctx.options.get("threads") or 1)
-        runs = int(ctx.options.get("runs") or 50)
-        warmup = int(ctx.options.get("warmup") or 5)
-        limit = float(ctx.options.get("board_timeout") or 600)
+        threads, runs, warmup = option(ctx, "threads"), option(ctx, "runs"), option(ctx, "warmup")
+        limit = option(ctx, "board_timeout")
         runtime = board.resolved_runtime()
-        ctx.log(f"board {board.id} ({ctx.target.id}, BSP {board.bsp or 'unknown'}): {runtime}, "
+        ctx.log(f"board {board.id} of {board.source} ({ctx.target.id}, BSP {board.bsp or 'unknown'}): {runtime}, "
                 f"{threads} thread(s), delegate {delegate}, {warmup} warm-up + {runs} runs")
         ssh = board.transport()
         remote_dir: str | None = None
@@ -97,9 +110,10 @@ class ImxBoardRunner(Runner):
         finally:
             if remote_dir is not None:
                 self._cleanup(ctx, ssh, remote_dir)
-        for line in ssh.log:
-            ctx.log(line)
-        common = {**board.public_facts(), "threads": threads, "delegate": delegate, "warmup": warmup}
+            for line in ssh.log:  # attempts and retries, kept in the stage log on failure too
+                ctx.log(line)
+        # "warmup" (the warm-up runs done, as the benchmark reported them) comes with each figure
+        common = {**board.public_facts(), "threads": threads, "delegate": delegate, "warmup_requested": warmup}
         if delegate_path:
             common["delegate_library"] = delegate_path
         for fig in figures:
@@ -129,12 +143,13 @@ class ImxBoardRunner(Runner):
             raise BoardCommandFailed(f"board {board.id}: {exc}; output: {result.stdout[-300:]!r}") from None
         tool = f"python {report.get('runtime', '?')}"
         version = str(report.get("runtime_version", "unknown"))
-        extra = {"runs": len(report["samples_ms"]), "python": report.get("python"), "machine": report.get("machine")}
+        warm = report.get("warmup_ms") or []
+        extra = {"runs": len(report["samples_ms"]), "warmup": len(warm), "python": report.get("python"),
+                 "machine": report.get("machine"), "timed_region": "Interpreter.invoke()"}
         figures = latency_figures([float(s) for s in report["samples_ms"]], "measured-board", tool, version, extra)
         for metric, key in (("init_ms", "init_ms"), ("first_inference_ms", "first_inference_ms")):
             if isinstance(report.get(key), (int, float)):
                 figures.append(Figure(metric, float(report[key]), "ms", "measured-board", tool, version, extra=extra))
-        warm = report.get("warmup_ms") or []
         if warm:
             figures.append(Figure("warmup_ms", sum(warm) / len(warm), "ms", "measured-board", tool, version,
                                   samples=[float(w) for w in warm], extra=extra))
@@ -143,8 +158,10 @@ class ImxBoardRunner(Runner):
     def _benchmark_model(self, ssh: SshTransport, board: Board, model: str, threads: int, runs: int, warmup: int,
                          delegate_path: str | None, limit: float) -> list[Figure]:
         tool_path = board.benchmark_model or "benchmark_model"
+        # --warmup_runs is a minimum beside --warmup_min_secs (0.5 s by default): 0 s makes the
+        # warm-up exactly `warmup` runs, as on the host; --num_runs stays a minimum (min_secs 1 s)
         argv = [tool_path, f"--graph={model}", f"--num_threads={threads}", f"--num_runs={runs}",
-                f"--warmup_runs={warmup}"]
+                f"--warmup_runs={warmup}", "--warmup_min_secs=0"]
         if delegate_path:
             argv.append(f"--external_delegate_path={delegate_path}")
         result = ssh.run(argv, limit)
@@ -158,8 +175,12 @@ class ImxBoardRunner(Runner):
 
 def benchmark_model_figures(report: BenchmarkModelReport, version: str) -> list[Figure]:
     """Result rows from a ``benchmark_model`` report: what it printed, nothing derived but the
-    rate (1000 / mean) and unit changes (us -> ms)."""
-    extra: dict[str, Any] = {}
+    rate (1000 / mean) and unit changes (us -> ms).
+
+    ``extra.warmup`` is the warm-up count the tool printed (absent when it printed none);
+    ``first_inference_ms`` and ``warmup_ms`` exist only when a warm-up ran (with none, the tool
+    prints 0 for both, which is no measurement)."""
+    extra: dict[str, Any] = {"timed_region": "benchmark_model run (Interpreter::Invoke)"}
     timed = report.timed
     if timed is not None:
         extra["runs"] = timed.count
@@ -167,8 +188,14 @@ def benchmark_model_figures(report: BenchmarkModelReport, version: str) -> list[
             value = getattr(timed, key)
             if value is not None:
                 extra[key.replace("_us", "_ms")] = value / 1000.0
+    if report.warmup is not None:
+        extra["warmup"] = report.warmup.count
+        if report.warmup.min_secs is not None:
+            extra["warmup_min_secs"] = report.warmup.min_secs
     if report.delegation is not None:
-        extra.update(delegation=report.delegation, delegate_kernels=report.delegate_kernels)
+        extra["delegation"] = report.delegation
+    if report.delegate_kernels is not None:
+        extra["delegate_kernels"] = report.delegate_kernels
     for key in ("model_size_mb", "memory_init_mb", "memory_overall_mb", "peak_memory_mb"):
         if getattr(report, key) is not None:
             extra[key] = getattr(report, key)
@@ -185,12 +212,21 @@ def benchmark_model_figures(report: BenchmarkModelReport, version: str) -> list[
                               ("latency_max_ms", timed.max_us), ("latency_std_ms", timed.std_us)):
             if value is not None:
                 figures.append(fig(metric, value / 1000.0, "ms"))
-    figures += [
-        fig("init_ms", report.init_us / 1000.0, "ms"),
-        fig("first_inference_ms", report.first_inference_us / 1000.0, "ms"),
-        fig("warmup_ms", report.warmup_avg_us / 1000.0, "ms"),
-    ]
+    figures.append(fig("init_ms", report.init_us / 1000.0, "ms"))
+    warmed = report.warmup.count > 0 if report.warmup is not None else report.first_inference_us > 0
+    if warmed:
+        figures += [
+            fig("first_inference_ms", report.first_inference_us / 1000.0, "ms"),
+            fig("warmup_ms", report.warmup_avg_us / 1000.0, "ms"),
+        ]
     return figures
+
+
+def option(ctx: StageContext, name: str) -> Any:
+    """The typed value of a declared option (its default when unset): ``warmup=0`` stays 0."""
+    value = ctx.options.get(name)
+    decl = BOARD_OPTIONS[name]
+    return decl.default if value is None else decl.parse(name, value)
 
 
 class BoardConnectionLost(RuntimeError):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo_bench import Artifact, Compiler, Figure, StageContext, StageOutput, Target, UsageError
+from zoo_bench.options import Option
 
 from .vela_report import VelaReport, read_report
 
@@ -61,13 +62,15 @@ class VelaCompiler(Compiler):
     name = "vela"
     accepts = ("tflite",)
     options = {
-        "accelerator_config": f"Ethos-U variant (default {DEFAULTS['accelerator_config']})",
-        "system_config": f"Vela system config (default {DEFAULTS['system_config']}, the i.MX 93)",
-        "memory_mode": f"Vela memory mode (default {DEFAULTS['memory_mode']})",
-        "vela_config": "Vela .ini file(s), comma separated (default: the plugin's imx93_vela.ini and Arm/vela.ini)",
-        "optimise": "Vela optimisation strategy, Performance or Size (default Performance)",
-        "arena_cache_size": "bytes of SRAM for the arena cache, overriding the memory mode's",
-        "vela_timeout": "seconds Vela may take (default 900)",
+        "accelerator_config": Option("str", default=DEFAULTS["accelerator_config"], help="Ethos-U variant"),
+        "system_config": Option("str", default=DEFAULTS["system_config"], help="Vela system config (the i.MX 93)"),
+        "memory_mode": Option("str", default=DEFAULTS["memory_mode"], help="Vela memory mode"),
+        "vela_config": Option("str", help="Vela .ini file(s), comma separated (default: the plugin's "
+                                          "imx93_vela.ini and Arm/vela.ini)"),
+        "optimise": Option("choice", default=DEFAULTS["optimise"], choices=("Performance", "Size"),
+                           help="Vela optimisation strategy"),
+        "arena_cache_size": Option("int", min=1, help="SRAM bytes for the arena cache, overriding the memory mode's"),
+        "vela_timeout": Option("float", default=900.0, min=1, max=86400, help="seconds Vela may take"),
     }
 
     def tool_versions(self) -> dict[str, str]:
@@ -111,7 +114,7 @@ class VelaCompiler(Compiler):
         model = outdir / "model.tflite"
         shutil.copyfile(src.path, model)
         cmd = self.command(model, outdir, ctx.options)
-        timeout = float(ctx.options.get("vela_timeout") or 900)
+        timeout = float(ctx.options.get("vela_timeout", 900.0))
         ctx.log("vela " + " ".join(cmd[4:]))
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=outdir)

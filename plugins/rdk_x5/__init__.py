@@ -13,11 +13,12 @@ from pathlib import Path
 
 from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
+from zoo_bench.estimate.component import ModelEstimator
 
 from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
 from .hb_mapper import HbMapperCompiler, HbMapperSetup
-from .targets import rdk_targets
+from .targets import ESTIMATOR, rdk_targets
 
 
 def _board_defaults() -> tuple[tuple[str, object], ...]:
@@ -39,6 +40,8 @@ def zoo_bench_register_compilers(register):
 def zoo_bench_register_runners(register):
     register(RdkBoardRunner())
     register(RdkNv12OnnxRuntime())
+    # Latency estimate from D-Robotics' published board figures (docs/estimators.md).
+    register(ModelEstimator(ESTIMATOR, Path(__file__).with_name("published_points.json")))
 
 
 @hookimpl

@@ -50,10 +50,10 @@ class RdkBoardRunner(Runner):
         if artifact.format not in self.accepts:
             raise UsageError(f"rdk_board runs hb_mapper .bin models, not {artifact.format}")
         board = select_board(ctx.options, ctx.target.id)
-        threads = int(ctx.options.get("threads") or 1)
-        frames = int(ctx.options.get("frame_count") or 200)
+        threads = int(ctx.options.get("threads", 1))
+        frames = int(ctx.options.get("frame_count", 200))
         tool = str(ctx.options.get("hrt_model_exec") or DEFAULT_TOOL)
-        limit = float(ctx.options.get("board_timeout") or 600)
+        limit = float(ctx.options.get("board_timeout", 600))
         ctx.log(f"board {board.id} ({ctx.target.id}): {tool} perf, {threads} thread(s), {frames} frames")
         ssh = board.transport()
         remote_dir: str | None = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from zoo_bench import Artifact, Runner, StageContext, StageOutput, Target, UsageError
+from zoo_bench.options import Option
 from zoo_bench.tools import dist_version, missing_module
 
 from .nv12 import round_trip_batch
@@ -27,7 +28,7 @@ class RdkNv12OnnxRuntime(Runner):
 
     name = "rdk_nv12_onnxruntime"
     accepts = ("onnx",)
-    options = {"threads": "CPU threads ONNX Runtime may use (default 1)"}
+    options = {"threads": Option("int", default=1, min=1, max=256, help="CPU threads ONNX Runtime may use")}
     #: added to the evaluator's figures (see zoo_bench.builtin.accuracy)
     prediction_notes = {"emulation": EMULATION}
 

@@ -76,7 +76,7 @@ class HbMapperSetup(Quantizer):
         settings = hb_config.settings_for(ctx.model, f"./{onnx.name}")
         pre = ctx.model.preprocess
         assert pre is not None  # settings_for checked it
-        count = int(ctx.options.get("calibration_images") or DEFAULT_CALIBRATION_IMAGES)
+        count = int(ctx.options.get("calibration_images", DEFAULT_CALIBRATION_IMAGES))
         pixels, origin = calibration_batch(hb_config.pixel_preprocess(pre), ctx.options.get("dataset"), count)
         cal_dir = project / hb_config.CALIBRATION_DIR
         files = hb_config.write_calibration(pixels, cal_dir)
@@ -145,7 +145,7 @@ class HbMapperCompiler(Compiler):
         run_settings = replace(settings, onnx_model=str(onnx), cal_data_dir=str(cal_dir), working_dir=str(out_dir))
         config = ctx.workdir / "hb_mapper_config.yaml"
         config.write_text(hb_config.config_yaml(run_settings))
-        timeout = float(ctx.options.get("hb_mapper_timeout") or 7200)
+        timeout = float(ctx.options.get("hb_mapper_timeout", 7200))
         files: dict[str, Path] = {"config": config}
         checker: HbMapperReport | None = None
         if ctx.options.get("run_checker", True) is not False:

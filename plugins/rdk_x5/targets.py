@@ -18,6 +18,9 @@ from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
 from .hb_mapper import HbMapperCompiler, HbMapperSetup
 
+#: The runner name of the latency estimator (zoo_bench.estimate) registered by this plugin.
+ESTIMATOR = "rdk_estimate"
+
 #: hrt_model_exec thread counts: D-Robotics' cards publish 1 and 4; 8 shows whether the BPU is saturated.
 BOARD_THREADS = (1, 4, 8)
 
@@ -47,6 +50,9 @@ class RdkX5Target(Target):
         # Host emulation: int8 activations, as the BPU computes (not the x86-friendly uint8).
         q8 = p.quantize(flt, "onnx_qdq", activation_type="int8")
         leaves.append(p.evaluate(flt, q8, runner=RdkNv12OnnxRuntime.name))
+        # A model-estimate of the 1-thread BPU latency for boards you do not have: the fitted
+        # estimator reads the workload of an int8 .tflite of the same model.
+        leaves.append(p.run(p.quantize(src, "tflite_int8"), ESTIMATOR, label="estimate"))
         return leaves
 
 

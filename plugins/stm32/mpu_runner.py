@@ -117,8 +117,8 @@ class Stm32MpBoardRunner(Runner):
             delegate_path = board.delegate_path(delegate, DEFAULT_DELEGATES.get(delegate))
             if delegate_path is None:
                 raise UsageError(f"board {board.id}: no library for delegate {delegate!r} (boards.toml delegates)")
-        threads = int(opts.get("threads") or 2)
-        limit = float(opts.get("board_timeout") or 600)
+        threads = int(opts.get("threads", 2))
+        limit = float(opts.get("board_timeout", 600.0))
         choice = str(opts.get("mpu_benchmark") or "auto")
         ssh = board.transport()
         remote_dir = None
@@ -141,7 +141,7 @@ class Stm32MpBoardRunner(Runner):
                                   board.bsp or "unknown", extra=facts)]
             else:
                 tool = board.benchmark_model or self._find_benchmark_model(ssh)
-                runs, warmup = int(opts.get("runs") or 50), int(opts.get("warmup") or 5)
+                runs, warmup = int(opts.get("runs", 50)), int(opts.get("warmup", 5))
                 argv = [tool, f"--graph={model}", f"--num_threads={threads}", f"--num_runs={runs}",
                         f"--warmup_runs={warmup}"]
                 if delegate_path:

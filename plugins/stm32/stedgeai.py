@@ -141,7 +141,7 @@ class StedgeaiCompiler(Compiler):
         shutil.copyfile(src.path, model)
         cmd = generate_command(exe, model, outdir, series, ctx.options)
         ctx.log(" ".join(cmd))
-        timeout = float(ctx.options.get("stedgeai_timeout") or 3600)
+        timeout = float(ctx.options.get("stedgeai_timeout", 3600.0))
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ctx.workdir)
         except subprocess.TimeoutExpired:

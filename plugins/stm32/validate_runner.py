@@ -130,13 +130,13 @@ class Stm32ValidateRunner(Runner):
         series = str(getattr(ctx.target, "stedgeai_series", "stm32"))
         outdir = ctx.workdir / "st_ai_output"
         outdir.mkdir(parents=True, exist_ok=True)
-        samples = int(ctx.options.get("validation_samples") or 10)
+        samples = int(ctx.options.get("validation_samples", 10))
         cmd = [str(exe), "validate", "--target", series, "-m", str(ctx.input.path), "--mode", "target", "-d", device,
                "-b", str(samples), "--output", str(outdir), "--workspace", str(outdir)]
         if series == "stm32n6":
             cmd.append("--st-neural-art")
         ctx.log(" ".join(cmd))
-        timeout = float(ctx.options.get("board_timeout") or 1800)
+        timeout = float(ctx.options.get("board_timeout", 1800))
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ctx.workdir)
         (ctx.workdir / "stedgeai_validate.log").write_text(proc.stdout + proc.stderr)
         if proc.returncode != 0:

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from zoo_bench import Target, hookimpl
+from zoo_bench import ModelSpec, Target, UsageError, hookimpl
 from zoo_bench.components import ModelSource
 from zoo_bench.plugins import load_registry
 
@@ -100,3 +100,116 @@ def test_plugins_command_lists_versions_and_what_each_provides(zb_env):
 @pytest.mark.parametrize("kind", ["source", "quantize", "compile", "run", "target"])
 def test_every_component_kind_has_a_registration_hook(kind, fake_registry):
     assert fake_registry.components[kind]
+
+
+class Watcher:
+    """A hook wrapper around target registration, as a plugin author may write one."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    @hookimpl(hookwrapper=True)
+    def zoo_bench_register_targets(self, register):
+        self.seen.append("before")
+        outcome = yield
+        outcome.get_result()
+        self.seen.append("after")
+        register(Target(id="from_wrapper", vendor="w", device_class="CPU"))
+
+
+class TwoTargets:
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    @hookimpl
+    def zoo_bench_register_targets(self, register):
+        register(Target(id=f"{self.prefix}_1", vendor="t", device_class="CPU"))
+        _register_second(register, self.prefix)  # through a helper: still attributed to this plugin
+
+
+def _register_second(register, prefix: str) -> None:
+    register(Target(id=f"{prefix}_2", vendor="t", device_class="CPU"))
+
+
+def test_registration_hooks_go_through_pluggy_so_wrappers_and_monitors_see_them():
+    from zoo_bench.plugins import Registry, make_plugin_manager
+
+    pm = make_plugin_manager()
+    watcher = Watcher()
+    pm.register(watcher, name="watcher")
+    pm.register(TwoTargets("a"), name="two_a")
+    pm.register(TwoTargets("b"), name="two_b")
+    calls: list[str] = []
+    pm.add_hookcall_monitoring(lambda name, impls, kwargs: calls.append(name), lambda *args: None)
+    registry = Registry(pm)
+    assert watcher.seen == ["before", "after"]
+    assert calls.count("zoo_bench_register_targets") == 1
+    assert registry.provider[("target", "a_1")] == "two_a" and registry.provider[("target", "a_2")] == "two_a"
+    assert registry.provider[("target", "b_2")] == "two_b"
+    assert registry.provider[("target", "from_wrapper")] == "watcher"
+    assert not registry.errors
+
+
+class Raising:
+    @hookimpl(tryfirst=True)  # called before the fake plugin: must not stop it
+    def zoo_bench_register_runners(self, register):
+        raise RuntimeError("runner SDK missing")
+
+
+def test_a_raising_implementation_is_reported_and_the_others_still_register():
+    import zb_fake_plugin
+
+    registry = load_registry([("fake", zb_fake_plugin), ("raising", Raising())], entry_points=False)
+    assert "fake_numpy" in registry.components["run"]
+    (err,) = registry.errors
+    assert err.plugin == "raising" and "RuntimeError: runner SDK missing" in str(err)
+
+
+class ClaimsNames:
+    @hookimpl(tryfirst=True)
+    def zoo_bench_recognize_model(self, model, path):
+        if model.startswith("claimed_") or (path is not None and path.suffix == ".toy"):
+            return ModelSpec(name=model if path is None else path.stem, source="fake", family="claimed",
+                             resolution=8, native_format="npz")
+        return None
+
+
+class LateAnswer:
+    @hookimpl(trylast=True)
+    def zoo_bench_recognize_model(self, model, path):
+        return ModelSpec(name="late", source="fake", family="late", resolution=8, native_format="npz")
+
+
+def test_recognize_model_is_a_firstresult_hook_with_tryfirst_and_trylast(tmp_path):
+    import zb_fake_plugin
+    from zoo_bench.plan import resolve_models
+
+    registry = load_registry([("fake", zb_fake_plugin), ("claims", ClaimsNames())], entry_points=False)
+    assert [m.family for m in resolve_models(["claimed_x"], registry)] == ["claimed"]
+    toy = tmp_path / "net.toy"
+    toy.write_text("x")
+    assert [m.name for m in resolve_models([str(toy)], registry)] == ["net"]
+    assert registry.model_from_name("unclaimed") is None  # the core's default asked the fake source
+    (tmp_path / "w.bin").write_text("")
+    with pytest.raises(UsageError, match="no model source reads '.bin' files"):
+        registry.model_from_path(tmp_path / "w.bin")
+    late = load_registry([("fake", zb_fake_plugin), ("claims", ClaimsNames()), ("late", LateAnswer())],
+                         entry_points=False)
+    assert late.model_from_name("claimed_y").family == "claimed"  # tryfirst answers first
+    assert late.model_from_name("anything").name == "late"
+
+
+def test_the_builtin_sources_answer_through_the_hook(tmp_path):
+    registry = load_registry()
+    spec = registry.model_from_name("mobilenet_v2_0.5_160")
+    assert spec is not None and spec.source == "keras_applications" and spec.resolution == 160
+
+
+def test_naming_an_installed_plugin_in_zoo_bench_plugins_is_one_line(zb_env):
+    zb_env["ZOO_BENCH_PLUGINS"] = "zoo_bench.builtin.host,zb_fake_plugin"
+    proc = run_cli(["list", "targets"], env=zb_env)
+    assert proc.returncode == 0
+    assert proc.stderr.splitlines() == [
+        "zoo-bench: warning: plugin 'zoo_bench.builtin.host' named in $ZOO_BENCH_PLUGINS is already loaded as "
+        "plugin 'host'; loaded once (remove it from $ZOO_BENCH_PLUGINS)"]
+    assert "cpu" in proc.stdout and "fake_a" in proc.stdout

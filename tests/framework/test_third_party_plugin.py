@@ -1,102 +1,86 @@
-"""A third-party plugin, installed from its own pyproject.toml, adds a target that produces rows."""
+"""The tutorial of docs/plugins.md, to the letter: its two files are taken from the page,
+installed as a package, and its commands run; a target that feeds a non-timm torch model to the
+built-in tflite_int8 quantizer and litert runner ends in measured rows."""
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import subprocess
 import sys
-import textwrap
+from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from tests.conftest import run_cli
 
-PLUGIN = '''
-"""zoo-bench-toy: a target that times a small numpy network on this host."""
-import numpy as np
-from zoo_bench import Artifact, Figure, ModelSource, ModelSpec, Runner, StageOutput, Target, hookimpl
-from zoo_bench.timing import latency_figures, time_calls
+DOC = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 
 
-class ToySource(ModelSource):
-    name = "toy"
-
-    def models(self):
-        yield ModelSpec(name="toy_mlp", source="toy", family="toy", resolution=4, native_format="npy")
-
-    def build(self, model, ctx):
-        w = np.random.default_rng(0).normal(size=(48, 10)).astype(np.float32)
-        path = ctx.workdir / "w.npy"
-        np.save(path, w)
-        params = Figure("params", w.size, "count", "measured-host", "numpy", np.__version__)
-        return StageOutput(Artifact(path, "npy"), [params])
+def tutorial_files() -> dict[str, str]:
+    """``<!-- tutorial-file: NAME -->`` followed by a fenced block: NAME -> its text."""
+    found = re.findall(r"<!-- tutorial-file: (\S+) -->\n```\w*\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+    return dict(found)
 
 
-class ToyRunner(Runner):
-    name = "toy_numpy"
-    accepts = ("npy",)
-
-    def run(self, ctx):
-        w = np.load(ctx.input.path)
-        x = np.ones((1, 48), np.float32)
-        samples = time_calls(lambda: x @ w, 2, 10)
-        return StageOutput(figures=latency_figures(samples, "measured-host", "numpy", np.__version__))
+def rows_of(out: Path) -> list[dict]:
+    return [r for f in out.glob("runs/*/jobs/*.parquet") for r in pq.read_table(f).to_pylist()]
 
 
-class ToyTarget(Target):
-    def plan(self, model, p):
-        return [p.run(p.source(), "toy_numpy")]
-
-
-@hookimpl
-def zoo_bench_register_model_sources(register):
-    register(ToySource())
-
-
-@hookimpl
-def zoo_bench_register_runners(register):
-    register(ToyRunner())
-
-
-@hookimpl
-def zoo_bench_register_targets(register):
-    register(ToyTarget(id="toy_cpu", vendor="toyco", device_class="CPU", description="toy target"))
-'''
-
-PYPROJECT = '''
-[build-system]
-requires = ["setuptools>=61"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "zoo-bench-toy"
-version = "0.3.0"
-
-[project.entry-points.zoo_bench]
-toy = "zoo_bench_toy"
-'''
-
-
-def test_installed_plugin_adds_a_target_that_produces_rows(tmp_path, zb_env):
-    pkg = tmp_path / "zoo-bench-toy"
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    files = tutorial_files()
+    assert set(files) == {"zoo_bench_toy.py", "pyproject.toml"}
+    root = tmp_path_factory.mktemp("tutorial")
+    pkg = root / "zoo-bench-toy"
     pkg.mkdir()
-    (pkg / "pyproject.toml").write_text(textwrap.dedent(PYPROJECT))
-    (pkg / "zoo_bench_toy.py").write_text(textwrap.dedent(PLUGIN))
-    site = tmp_path / "site"
+    for name, text in files.items():
+        (pkg / name).write_text(text)
+    site = root / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--target", str(site), str(pkg)], check=True, capture_output=True, timeout=300)
-    env = dict(zb_env, PYTHONPATH=str(site), ZOO_BENCH_PLUGINS="")
+    return site
 
+
+@pytest.fixture
+def env(installed, zb_env) -> dict[str, str]:
+    return dict(zb_env, PYTHONPATH=str(installed), ZOO_BENCH_PLUGINS="")
+
+
+def test_installed_plugin_is_listed_with_its_options(env):
     listed = run_cli(["list", "targets"], env=env)
     assert listed.returncode == 0, listed.stderr
     assert any(line.startswith("toy_cpu ") and "toyco" in line for line in listed.stdout.splitlines())
-    plugins = run_cli(["plugins"], env=env)
+    assert any(line.startswith("toy_int8 ") for line in listed.stdout.splitlines())
+    plugins = run_cli(["plugins", "-v"], env=env)
     assert any(line.startswith("toy ") and "zoo-bench-toy" in line and "0.3.0" in line
-               for line in plugins.stdout.splitlines())
+               and "source: toy, toy_torch" in line for line in plugins.stdout.splitlines())
+    assert "  runs: int, default 10, >= 1: timed multiplications" in plugins.stdout.splitlines()
 
+
+def test_installed_plugin_adds_a_target_that_produces_rows(env, tmp_path):
     out = tmp_path / "out"
     ran = run_cli(["run", "--model", "toy_mlp", "--target", "toy_cpu", "--output", str(out)], env=env)
     assert ran.returncode == 0, ran.stderr
-    rows = [r for f in out.glob("runs/*/jobs/*.parquet") for r in pq.read_table(f).to_pylist()]
+    rows = rows_of(out)
     p50 = [r for r in rows if r["metric"] == "latency_p50_ms"]
     assert len(p50) == 1 and p50[0]["value"] > 0 and p50[0]["target"] == "toy_cpu" and p50[0]["vendor"] == "toyco"
     assert [r["value"] for r in rows if r["metric"] == "params"] == [480.0]
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(any(importlib.util.find_spec(m) is None for m in ("torch", "litert_torch", "tensorflow",
+                                                                       "ai_edge_litert")),
+                    reason="needs zoo-bench[host,torch]")
+def test_a_non_timm_torch_model_goes_through_the_builtin_quantizer(env, tmp_path):
+    """Before: ``KeyError: 'timm_name'`` in tflite_int8 for a torch model of another source."""
+    out = tmp_path / "out"
+    ran = run_cli(["run", "--model", "toy_cnn", "--target", "toy_int8", "--output", str(out)], env=env)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    rows = {(r["stage"], r["metric"]): r for r in rows_of(out) if r["status"] == "ok"}
+    size = rows[("quantize:tflite_int8", "model_size_kib")]
+    assert size["variant"] == "int8" and 0 < size["value"] < 64  # a 3x3x3x8 conv and an 8x10 head
+    p50 = rows[("run:litert:int8", "latency_p50_ms")]
+    assert p50["value"] > 0 and p50["method"] == "measured-host" and p50["tool"] == "litert"
+    assert rows[("source", "params")]["value"] == 3 * 3 * 3 * 8 + 8 + 8 * 10 + 10

@@ -24,7 +24,12 @@ from ...components import ModelSpec, Preprocess
 KERAS = "keras_applications"
 TIMM = "timm"
 
-#: Parameter counts published by the cards (in /work/shared/seeds): model name -> count.
+#: Parameter counts the vendors' model cards publish: model name -> count. Where each comes from:
+#: ST model zoo cards (github.com/STMicroelectronics/stm32ai-modelzoo): ResNet50 v2 "MParams 25.6 M",
+#: MobileNet v2 "MParams alpha=0.35 1.66 M", EfficientNet v2 "MParams type=B0 7.1 M"; NXP's
+#: EfficientNet-lite card (NXP model zoo, i.MX): "Number of parameters 4.7M"; D-Robotics RDK X5
+#: model zoo EfficientNet card (github.com/D-Robotics/rdk_model_zoo): "Parameter" column, B2 9.07 M,
+#: B3 12.19 M, B4 19.27 M. A card's figure covers every resolution of its model.
 CARD_PARAMS: dict[str, int] = {
     "resnet50_v2_224": 25_600_000,
     "mobilenet_v2_0.35_128": 1_660_000,
@@ -42,8 +47,8 @@ COUNTED: dict[str, tuple[int, int]] = {
     'efficientnet_lite0_224': (4652008, 385187552),
     'efficientnet_lite1_240': (5416680, 600185232),
     'efficientnet_lite2_260': (6092072, 859736272),
-    'efficientnet_lite3_300': (8197096, 1607554544),
-    'efficientnet_lite4_380': (13006568, 3943564112),
+    'efficientnet_lite3_280': (8197096, 1383321872),
+    'efficientnet_lite4_300': (13006568, 2553034336),
     'efficientnet_b2_224': (9109994, 658963440),
     'efficientnet_b3_224': (12233232, 962708240),
     'efficientnet_b4_224': (19341616, 1503710432),
@@ -135,9 +140,12 @@ def _timm(name: str, family: str, resolution: int, timm_name: str, crop_pct: flo
 
 def timm_specs() -> list[ModelSpec]:
     """The timm part: EfficientNet-lite0..4 (NXP card) and EfficientNet B2-B4 at 224 (RDK X5 card)."""
-    lite = [  # native resolution, timm crop_pct and interpolation of tf_efficientnet_lite*
+    # Native resolutions of the official definition (tensorflow/tpu efficientnet_lite_builder.py:
+    # lite0..4 at 224, 240, 260, 280, 300); crop_pct = res / (res + 32), the official evaluation's
+    # CROP_PADDING of 32 (timm's tf_efficientnet_lite3/4 configs use 300/380 instead).
+    lite = [
         (0, 224, 0.875, "bicubic"), (1, 240, 0.882, "bicubic"), (2, 260, 0.890, "bicubic"),
-        (3, 300, 0.904, "bilinear"), (4, 380, 0.920, "bilinear"),
+        (3, 280, 0.897, "bilinear"), (4, 300, 0.904, "bilinear"),
     ]
     specs = []
     for i, res, crop_pct, interp in lite:

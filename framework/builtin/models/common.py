@@ -18,13 +18,23 @@ from typing import Any
 
 from ...components import Figure, StageContext
 from ...errors import UsageError
+from ...options import Option
 from ...tools import dist_version  # noqa: F401  (re-exported for the model and quantizer modules)
 
 #: Options every built-in source reads.
 SOURCE_OPTIONS = {
-    "weights": "pretrained | random | PATH of a local weights file "
-               "(default: pretrained when available offline, else random)",
+    "weights": Option("str", help="pretrained | random | PATH of a local weights file "
+                                  "(default: pretrained when available offline, else random)"),
 }
+
+
+def weights_files(options: dict[str, Any]) -> list[Path]:
+    """The local weights file named by ``-s weights=PATH`` (its content enters the cache key)."""
+    value = options.get("weights")
+    if value in (None, "", "pretrained", "random"):
+        return []
+    path = Path(str(value)).expanduser()
+    return [path.resolve()] if path.is_file() else []
 
 
 def tensorflow_version() -> str:

@@ -29,6 +29,7 @@ from .common import (
     source_figures,
     tensorflow_version,
     weights_choice,
+    weights_files,
 )
 
 
@@ -69,6 +70,9 @@ class KerasApplicationsSource(ModelSource):
     peak_memory_mb = 3000
     options = SOURCE_OPTIONS
 
+    def input_files(self, options: dict[str, Any]) -> list[Path]:
+        return weights_files(options)
+
     def models(self) -> Iterable[ModelSpec]:
         return catalog.keras_specs()
 
@@ -80,7 +84,7 @@ class KerasApplicationsSource(ModelSource):
         return {"tensorflow": tensorflow_version(), "keras": dist_version("keras")}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        if missing_module(["keras", "tensorflow"]):
+        if missing_module("keras", "tensorflow"):
             return "tensorflow/keras is not installed (pip install 'zoo-bench[host]')"
         return None
 

@@ -5,6 +5,11 @@ hashed input) and counts what it can: parameters are the elements of the weight 
 (ONNX initializers, TFLite constant buffers), the size is the file size. The input
 resolution comes from the file; preprocessing defaults to resize to the input size and
 ``(x - 127.5) / 127.5``, the most common convention of exported classifiers.
+
+An ONNX file whose input height and width are dynamic is never run at 1x1: its spec says
+resolution 0, the planner takes ``--resolution N`` or the resolution of the catalog model of
+the same name (or refuses), and the source stage writes a copy with that size fixed, so every
+later stage sees a static shape.
 """
 
 from __future__ import annotations
@@ -19,28 +24,86 @@ from ...errors import UsageError
 from .common import dist_version, source_figures
 
 
-def _onnx_input(path: Path) -> tuple[tuple[int, ...], str]:
+def _load_onnx(path: Path):
     import onnx
 
     try:
-        model = onnx.load(str(path), load_external_data=False)
+        return onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # protobuf DecodeError and friends
-        raise UsageError(f"{path} is not a readable ONNX model: {exc}") from exc
+        raise UsageError(f"{path} is not a readable ONNX model: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _graph_input(model, path: Path):
+    """The first graph input that is not an initializer (the image), or a UsageError."""
+    if not model.graph.node:  # a 0-byte file parses as an empty ModelProto
+        raise UsageError(f"{path} is not an ONNX model (its graph is empty)")
     initializers = {i.name for i in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in initializers]
-    dims = tuple(d.dim_value or 1 for d in inputs[0].type.tensor_type.shape.dim)
+    if not inputs:
+        raise UsageError(f"{path}: every graph input is an initializer (a weight); the model has no image input")
+    return inputs[0]
+
+
+def _onnx_input(path: Path) -> tuple[tuple[int | None, ...], str]:
+    """Input dims (``None`` where the file leaves a dim dynamic) and the layout."""
+    graph_input = _graph_input(_load_onnx(path), path)
+    dims = tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                 for d in graph_input.type.tensor_type.shape.dim)
     return dims, "NCHW" if len(dims) == 4 and dims[1] in (1, 3) else "NHWC"
 
 
-def _tflite_input(path: Path) -> tuple[tuple[int, ...], str]:
+def _hw_axes(layout: str) -> tuple[int, int]:
+    return (2, 3) if layout == "NCHW" else (1, 2)
+
+
+def fix_onnx_resolution(src: Path, dest: Path, resolution: int, layout: str) -> None:
+    """Write ``src`` to ``dest`` with its dynamic input height and width set to ``resolution``.
+
+    A dim named by a symbol (``dim_param``, e.g. ``height``) is fixed wherever that symbol
+    appears (inputs, outputs, value_info), as onnxruntime's ``make_dynamic_shape_fixed`` does;
+    the batch dim stays as it is (the accuracy stage feeds batches).
+    """
+    import onnx
+
+    model = _load_onnx(src)
+    dims = _graph_input(model, src).type.tensor_type.shape.dim
+    symbols = set()
+    for axis in _hw_axes(layout):
+        if dims[axis].dim_param:
+            symbols.add(dims[axis].dim_param)
+        dims[axis].dim_value = resolution  # also clears dim_param (a oneof)
+    batch_symbol = dims[0].dim_param
+    symbols.discard(batch_symbol)
+    graph = model.graph
+    for value in (*graph.input, *graph.output, *graph.value_info):
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.dim_param and dim.dim_param in symbols:
+                dim.dim_value = resolution
+    onnx.save(model, str(dest))
+
+
+def _tflite_input(path: Path) -> tuple[tuple[int | None, ...], str]:
     from ai_edge_litert.interpreter import Interpreter
 
     try:
         interp = Interpreter(model_path=str(path))
     except (ValueError, RuntimeError) as exc:
-        raise UsageError(f"{path} is not a readable TFLite model: {exc}") from exc
-    dims = tuple(int(d) for d in interp.get_input_details()[0]["shape"])
+        raise UsageError(f"{path} is not a readable TFLite model: {_first_line(exc)}") from None
+    details = interp.get_input_details()
+    if not details:
+        raise UsageError(f"{path}: the model has no input")
+    signature = details[0].get("shape_signature", details[0]["shape"])
+    dims = tuple(int(d) if int(d) > 0 else None for d in signature)
     return dims, "NCHW" if len(dims) == 4 and dims[1] in (1, 3) else "NHWC"
+
+
+def _shape_text(dims: tuple[int | None, ...]) -> str:
+    return "(" + ", ".join("?" if d is None else str(d) for d in dims) + ")"
 
 
 def count_file_params(path: Path, fmt: str) -> int:
@@ -78,17 +141,26 @@ class LocalFileSource(ModelSource):
         return {"onnx": dist_version("onnx"), "ai-edge-litert": dist_version("ai-edge-litert")}
 
     def spec_for_path(self, path: Path) -> ModelSpec | None:
+        """The spec of a local file. An ONNX input with a dynamic height/width gets resolution 0:
+        the planner fills it from ``--resolution`` or the catalog, or refuses (never 1x1)."""
         fmt = {".onnx": "onnx", ".tflite": "tflite"}.get(path.suffix.lower())
         if fmt is None:
             return None
         dims, layout = _onnx_input(path) if fmt == "onnx" else _tflite_input(path)
         if len(dims) != 4:
-            raise UsageError(f"{path}: input shape {dims} is not an image batch (N, C, H, W) or (N, H, W, C)")
-        resolution = dims[2] if layout == "NCHW" else dims[1]
+            raise UsageError(f"{path}: input shape {_shape_text(dims)} is not an image batch (N, C, H, W) "
+                             "or (N, H, W, C)")
+        height, width = (dims[a] for a in _hw_axes(layout))
+        dynamic = height is None or width is None
+        if dynamic and fmt == "tflite":
+            raise UsageError(f"{path}: the input height/width is dynamic {_shape_text(dims)}; export the "
+                             "TFLite model with a fixed input size")
+        resolution = 0 if dynamic else int(height)
         return ModelSpec(
-            name=path.stem, source=self.name, family="local", resolution=int(resolution), native_format=fmt,
-            weights="pretrained", preprocess=Preprocess(resize=int(resolution), crop=int(resolution), layout=layout),
-            builder=(("path", str(path.resolve())),), description=f"local {fmt} file {path.name}",
+            name=path.stem, source=self.name, family="local", resolution=resolution, native_format=fmt,
+            weights="pretrained", preprocess=Preprocess(resize=resolution, crop=resolution, layout=layout),
+            builder=(("path", str(path.resolve())),) + ((("dynamic_hw", True),) if dynamic else ()),
+            description=f"local {fmt} file {path.name}",
         )
 
     def build(self, model: ModelSpec, ctx: StageContext) -> StageOutput:
@@ -96,8 +168,14 @@ class LocalFileSource(ModelSource):
         if not src.is_file():
             raise UsageError(f"model file {src} does not exist")
         dest = ctx.workdir / src.name
-        shutil.copyfile(src, dest)
         fmt = model.native_format
+        layout = model.preprocess.layout if model.preprocess else "NHWC"
+        if model.builder_args().get("dynamic_hw"):
+            if model.resolution < 1:
+                raise UsageError(f"{src}: the input height/width is dynamic; give --resolution N")
+            fix_onnx_resolution(src, dest, model.resolution, layout)  # every later stage sees a fixed size
+        else:
+            shutil.copyfile(src, dest)
         meta: dict[str, Any] = {"weights": "pretrained", "weights_file": str(src), "layout": model.preprocess.layout
                                 if model.preprocess else "NHWC"}
         tool = "onnx" if fmt == "onnx" else "ai-edge-litert"

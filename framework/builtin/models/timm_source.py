@@ -27,6 +27,7 @@ from .common import (
     torch_macs,
     torch_params,
     weights_choice,
+    weights_files,
 )
 
 ONNX_OPSET = 17
@@ -102,6 +103,9 @@ class TimmSource(ModelSource):
     peak_memory_mb = 3000
     options = SOURCE_OPTIONS
 
+    def input_files(self, options: dict[str, Any]) -> list[Path]:
+        return weights_files(options)
+
     def models(self) -> Iterable[ModelSpec]:
         return catalog.timm_specs()
 
@@ -110,7 +114,7 @@ class TimmSource(ModelSource):
                 "onnxsim": dist_version("onnxsim")}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        if missing_module(["torch", "timm"]):
+        if missing_module("torch", "timm"):
             return "torch/timm is not installed (pip install 'zoo-bench[torch]')"
         return None
 

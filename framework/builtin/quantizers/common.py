@@ -6,32 +6,19 @@ from pathlib import Path
 from typing import Any
 
 from ...components import Figure, ModelSpec, Preprocess, StageContext
-from ...errors import UsageError
+from ...options import Option
 from ..data import calibration_batch, default_preprocess
 
 #: Calibration images when ``calibration_images`` is not given.
 DEFAULT_CALIBRATION_IMAGES = 32
 
 CALIBRATION_OPTIONS = {
-    "dataset": "class-per-folder image folder; calibration uses its first images (else random pixels)",
-    "calibration_images": f"number of calibration images (default {DEFAULT_CALIBRATION_IMAGES})",
-    "per_channel": "per-channel weight scales (default true)",
+    "dataset": Option("path", help="class-per-folder image folder; calibration uses its first images "
+                                   "(else random pixels)"),
+    "calibration_images": Option("int", default=DEFAULT_CALIBRATION_IMAGES, min=1,
+                                 help="number of calibration images"),
+    "per_channel": Option("bool", default=True, help="per-channel weight scales"),
 }
-
-
-def truthy(value: Any, default: bool = True) -> bool:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() not in ("0", "false", "no", "off")
-
-
-def choice(options: dict[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
-    value = str(options.get(key) or default).lower()
-    if value not in allowed:
-        raise UsageError(f"option {key}={value!r}: expected one of {', '.join(allowed)}")
-    return value
 
 
 def model_preprocess(model: ModelSpec) -> Preprocess:
@@ -40,14 +27,8 @@ def model_preprocess(model: ModelSpec) -> Preprocess:
 
 def calibration_data(ctx: StageContext) -> tuple[Any, str]:
     """The calibration batch of this stage (float32, model layout) and its description."""
-    raw = ctx.options.get("calibration_images") or DEFAULT_CALIBRATION_IMAGES
-    try:
-        count = int(raw)
-    except ValueError as exc:
-        raise UsageError(f"option calibration_images={raw!r} is not a number") from exc
-    if count < 1:
-        raise UsageError("option calibration_images must be at least 1")
-    batch, origin = calibration_batch(model_preprocess(ctx.model), ctx.options.get("dataset"), count)
+    count = ctx.options["calibration_images"]
+    batch, origin = calibration_batch(model_preprocess(ctx.model), ctx.options["dataset"], count)
     ctx.log(f"calibration data: {origin}")
     return batch, origin
 

@@ -12,9 +12,11 @@ from typing import Any
 
 from ...components import Artifact, Quantizer, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable
+from ...formats import check_input
+from ...options import Option
 from ...tools import missing_module
 from ..models.common import dist_version
-from .common import CALIBRATION_OPTIONS, calibration_data, choice, size_figure, truthy
+from .common import CALIBRATION_OPTIONS, calibration_data, size_figure
 
 
 class OnnxQdqQuantizer(Quantizer):
@@ -23,28 +25,29 @@ class OnnxQdqQuantizer(Quantizer):
     name = "onnx_qdq"
     accepts = ("onnx",)
     produces = "onnx"
-    options = {**CALIBRATION_OPTIONS, "activation_type": "uint8 or int8 (default uint8)"}
+    options = {**CALIBRATION_OPTIONS,
+               "activation_type": Option("choice", choices=("uint8", "int8"), default="uint8",
+                                         help="activation type (uint8 is fast on x86 hosts)")}
 
     def tool_versions(self) -> dict[str, str]:
         return {"onnxruntime": dist_version("onnxruntime"), "onnxsim": dist_version("onnxsim")}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        missing = missing_module(["onnxruntime", "onnxsim", "onnx"])
+        missing = missing_module("onnxruntime", "onnxsim", "onnx")
         return f"{missing} is not installed (pip install 'zoo-bench[host]')" if missing else None
 
     def quantize(self, ctx: StageContext) -> StageOutput:
+        src = check_input(self, ctx)  # before the heavy imports: a mismatch is one quick line
+
         import onnx
         from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
         from ..models.timm_source import simplify_onnx
 
-        src = ctx.input
-        if src.format != "onnx":
-            raise ToolUnavailable(f"onnx_qdq takes onnx models, not {src.format}")
         if src.precision != "float32":
             raise ToolUnavailable(f"{src.path.name} is already quantized ({src.precision})")
-        act = choice(ctx.options, "activation_type", ("uint8", "int8"), "uint8")
-        per_channel = truthy(ctx.options.get("per_channel"), True)
+        act = ctx.options["activation_type"]
+        per_channel = ctx.options["per_channel"]
         batch, origin = calibration_data(ctx)
         simplified = ctx.workdir / f"{ctx.model.name}_sim.onnx"
         simplify_onnx(src.path, simplified)

@@ -21,8 +21,10 @@ from typing import Any
 
 from ...components import Artifact, Quantizer, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable
+from ...formats import check_input, load_torch_module
+from ...options import Option
 from ..models.common import dist_version, tensorflow_version
-from .common import CALIBRATION_OPTIONS, calibration_data, choice, size_figure, truthy
+from .common import CALIBRATION_OPTIONS, calibration_data, size_figure
 
 INPUT_TYPES = ("uint8", "int8")
 OUTPUT_TYPES = ("float32", "uint8", "int8")
@@ -45,8 +47,8 @@ class TfliteInt8Quantizer(Quantizer):
     peak_memory_mb = 3000
     options = {
         **CALIBRATION_OPTIONS,
-        "input_type": "uint8 or int8 (default int8)",
-        "output_type": "float32, uint8 or int8 (default int8)",
+        "input_type": Option("choice", choices=INPUT_TYPES, default="int8", help="type of the model's input"),
+        "output_type": Option("choice", choices=OUTPUT_TYPES, default="int8", help="type of the model's output"),
     }
 
     def tool_versions(self) -> dict[str, str]:
@@ -58,13 +60,10 @@ class TfliteInt8Quantizer(Quantizer):
         return None
 
     def quantize(self, ctx: StageContext) -> StageOutput:
-        src = ctx.input
-        in_type = choice(ctx.options, "input_type", INPUT_TYPES, "int8")
-        out_type = choice(ctx.options, "output_type", OUTPUT_TYPES, "int8")
-        per_channel = truthy(ctx.options.get("per_channel"), True)
-        if src.format not in self.accepts:
-            raise ToolUnavailable(f"tflite_int8 takes keras, torch or float tflite models, not {src.format} "
-                                  "(no ONNX -> TFLite converter works with this Python/TensorFlow; see docs/models.md)")
+        src = check_input(self, ctx, hint="no ONNX -> TFLite converter works with this Python/TensorFlow; "
+                                          "see docs/models.md")
+        in_type, out_type = ctx.options["input_type"], ctx.options["output_type"]
+        per_channel = ctx.options["per_channel"]
         if src.format == "tflite" and src.precision != "float32":
             raise ToolUnavailable(f"{src.path.name} is already quantized ({src.precision})")
         if src.format == "torch" and importlib.util.find_spec("litert_torch") is None:
@@ -106,9 +105,9 @@ class TfliteInt8Quantizer(Quantizer):
 
     @staticmethod
     def _float_tflite(ctx: StageContext) -> bytes:
-        from ..models.timm_source import TimmSource, export_tflite
+        from ..models.timm_source import export_tflite
 
-        net = TimmSource().load_native(ctx.input, ctx.model)
+        net = load_torch_module(ctx)  # the model's own source rebuilds it: no timm assumption
         path = export_tflite(net, ctx.model, ctx.workdir)
         data = path.read_bytes()
         path.unlink()

@@ -77,12 +77,95 @@ def test_bad_files_name_the_problem(tmp_path, text, fragment):
     assert fragment in str(err.value)
 
 
-def test_file_comes_from_option_then_env_then_cwd(tmp_path, monkeypatch):
+def test_file_comes_from_option_then_env_then_user_config(tmp_path, monkeypatch):
     monkeypatch.delenv(BOARDS_ENV, raising=False)
-    assert boards_file({}) == Path("boards.toml")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert boards_file({}) == tmp_path / "config" / "zoo-bench" / "boards.toml"
     monkeypatch.setenv(BOARDS_ENV, str(tmp_path / "env.toml"))
     assert boards_file({}) == tmp_path / "env.toml"
     assert boards_file({"boards": str(tmp_path / "opt.toml")}) == tmp_path / "opt.toml"
+
+
+def test_boards_file_in_the_current_directory_is_not_read_unless_named(tmp_path, monkeypatch):
+    """A cloned repository's ./boards.toml must not choose the boards (issue 7, item 3)."""
+    monkeypatch.delenv(BOARDS_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, FULL)
+    assert boards_file({}) != Path("boards.toml") and boards_file({}).resolve() != (tmp_path / "boards.toml")
+    reason = no_board_reason({}, "imx93")
+    assert "./boards.toml is not read unless named" in reason and "--boards boards.toml" in reason
+    with pytest.raises(ToolUnavailable, match="not read unless named"):
+        select_board({}, "imx93")
+    assert select_board({"boards": "boards.toml"}, "imx93").id == "evk93"  # named: used
+
+
+BOARD = '[boards.b]\ntarget = "imx93"\nhost = "evk"\n'
+
+
+@pytest.mark.parametrize("line, fragment", [
+    ('ssh_options = ["ProxyCommand=sh -c \'touch /tmp/pwn\'"]', "ProxyCommand is never allowed: it runs a local"),
+    ('ssh_options = ["PermitLocalCommand=yes", "LocalCommand=touch /tmp/pwn"]', "PermitLocalCommand is never"),
+    ('ssh_options = ["KnownHostsCommand=/bin/true"]', "KnownHostsCommand is never allowed"),
+    ('ssh_options = ["Match=exec true"]', "Match is never allowed"),
+    ('ssh_options = ["proxycommand=x"]', "proxycommand is never allowed"),
+    ('ssh_options = ["PKCS11Provider=/tmp/evil.so"]', "loads a library"),
+    ('ssh_options = ["Include=/tmp/more"]', "Include is never allowed"),
+    ('ssh_options = ["ForwardAgent=yes"]', "ssh agent"),
+    ('ssh_options = ["LocalForward=8080 localhost:80"]', "opens a port"),
+    ('ssh_options = ["ProxyJump=gw"]', "use proxy_jump = ..."),
+    ('ssh_options = ["StrictHostKeyChecking=no"]', "use host_key_checking = ..."),
+    ('ssh_options = ["Ciphers=aes128-ctr ProxyCommand=x"]', "list of algorithm names"),
+    ('ssh_options = ["ServerAliveInterval=-oProxyCommand=x"]', "whole number from 1 to 3600"),
+    ('ssh_options = ["VisualHostKey=yes"]', "not on the list of ssh options zoo-bench allows"),
+    ('ssh_options = ["Ciphers=aes128-ctr", "ciphers=aes256-ctr"]', "Ciphers is given twice"),
+    ('ssh_config = "repo_ssh_config"', "ssh_config may only be \"none\""),
+    ('proxy_jump = "-oProxyCommand=x"', "invalid SSH host"),
+    ('proxy_jump = "gw;touch /tmp/x"', "invalid SSH host"),
+    ('proxy_jump = "-l@gw"', "invalid SSH user"),
+    ('proxy_jump = "gw:99999"', "port must be"),
+    ('user = "-oProxyCommand=x"', "invalid SSH user"),
+])
+def test_ssh_settings_that_could_run_local_commands_are_refused(tmp_path, line, fragment):
+    with pytest.raises(UsageError, match="boards") as err:
+        load_boards(write(tmp_path, BOARD + line + "\n"))
+    assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize("host", ["evk;touch${IFS}x", "$(id)", "evk 2", "-evk", "a`b`", "evk\\nx"])
+def test_hosts_with_shell_or_option_syntax_are_refused(tmp_path, host):
+    with pytest.raises(UsageError, match="invalid SSH host"):
+        load_boards(write(tmp_path, f'[boards.b]\ntarget = "imx93"\nhost = "{host}"\n'))
+
+
+def test_safe_ssh_settings_reach_the_command_line(tmp_path):
+    text = BOARD + ('ssh_options = ["ServerAliveInterval=7", "kexalgorithms=curve25519-sha256", "TCPKeepAlive=yes"]\n'
+                    'proxy_jump = "admin@gw.lan:2200,[fd00::1]:22"\nssh_config = "none"\n')
+    args = load_boards(write(tmp_path, text))["b"].transport(remember=False).ssh_args()
+    options = [args[i + 1] for i, a in enumerate(args) if a == "-o"]
+    for expected in ("ServerAliveInterval=7", "KexAlgorithms=curve25519-sha256", "TCPKeepAlive=yes",
+                     "ProxyJump=admin@gw.lan:2200,[fd00::1]:22", "BatchMode=yes"):
+        assert expected in options
+    assert sum(o.startswith("ServerAliveInterval=") for o in options) == 1
+    assert args[args.index("-F") + 1] == "none" and args[-2:] == ["--", "evk"]
+
+
+@pytest.mark.parametrize("line, fragment", [
+    ("retries = 6", "retries must be a whole number from 0 to 5"),
+    ("retries = -1", "retries must be a whole number from 0 to 5"),
+    ("retries = true", "retries must be a whole number"),
+    ("connect_timeout_s = inf", "connect_timeout_s must be a finite number"),
+    ("connect_timeout_s = nan", "connect_timeout_s must be a finite number"),
+    ("connect_timeout_s = 0", "> 0"),
+    ("connect_timeout_s = 3601", "<= 3600"),
+    ("port = 0", "port must be a whole number from 1 to 65535"),
+    ("port = 65536", "port must be"),
+    ('port = "22"', "port must be"),
+])
+def test_numbers_are_bounded_at_load(tmp_path, line, fragment):
+    with pytest.raises(UsageError) as err:
+        load_boards(write(tmp_path, BOARD + line + "\n"))
+    assert fragment in str(err.value)
 
 
 def test_skip_reasons_when_no_board_fits(tmp_path):

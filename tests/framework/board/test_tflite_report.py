@@ -70,7 +70,9 @@ def test_npu_log_with_percentiles_and_delegate():
     assert r.timed.count == 253 and r.timed.median_us == 3935 and r.timed.p95_us == 4030
     assert r.timed.min_us == 3880 and r.timed.std_us == 61
     assert r.warmup.count == 129 and r.warmup.first_us == 9020
-    assert (r.delegate, r.delegation, r.delegate_kernels) == ("EXTERNAL", "complete", 1)
+    assert (r.warmup.min_runs, r.warmup.min_secs, r.timed.min_runs, r.timed.min_secs) == (5, 0.5, 50, 1.0)
+    # "completely executed" prints no kernel count: none is assumed
+    assert (r.delegate, r.delegation, r.delegate_kernels) == ("EXTERNAL", "complete", None)
     assert (r.model_size_mb, r.memory_init_mb, r.memory_overall_mb) == (4.87, 6.125, 7.5)
     assert r.notes == []
 
@@ -88,6 +90,44 @@ def test_partial_delegation_is_reported():
                           "will be partially executed by the delegate w/ 3 delegate kernels.")
     r = parse_benchmark_model(log)
     assert (r.delegation, r.delegate_kernels) == ("partial", 3)
+
+
+def test_delegate_not_applied_records_no_kernel_count():
+    log = NPU_LOG.replace("Explicitly applied EXTERNAL delegate, and the model graph will be completely executed "
+                          "by the delegate.", "Though EXTERNAL delegate is explicitly applied, the model graph will "
+                          "not be executed by the delegate.")
+    r = parse_benchmark_model(log)
+    assert (r.delegate, r.delegation, r.delegate_kernels) == ("EXTERNAL", "none", None)
+
+
+# With --warmup_runs=0 --warmup_min_secs=0 benchmark_model's warm-up loop runs no iteration:
+# Stat::OutputToStream prints "count=0", and the summary's First inference / Warmup (avg) are the
+# empty Stat's first() and avg() (0 for an int64 Stat) - see benchmark_model.cc and
+# stats_calculator.h cited in the module docstring. The numbers below are test data.
+NO_WARMUP_LOG = """\
+INFO: Running benchmark for at least 0 iterations and at least 0 seconds but terminate if exceeding \
+150 seconds.
+INFO: count=0
+
+INFO: Running benchmark for at least 20 iterations and at least 1 seconds but terminate if exceeding \
+150 seconds.
+INFO: count=212 first=5210 curr=4702 min=4650 max=5210 avg=4712.5 std=40
+
+INFO: Inference timings in us: Init: 15011, First inference: 0, Warmup (avg): 0, Inference (avg): 4712.5
+"""
+
+
+def test_no_warmup_is_a_warmup_of_count_zero():
+    r = parse_benchmark_model(NO_WARMUP_LOG)
+    assert r.warmup.count == 0 and (r.warmup.min_runs, r.warmup.min_secs) == (0, 0.0)
+    assert r.timed.count == 212 and r.timed.avg_us == 4712.5
+    assert parse_stat_line("INFO: count=0").count == 0
+
+
+def test_no_timed_run_is_an_error():
+    log = NO_WARMUP_LOG.replace("count=212 first=5210 curr=4702 min=4650 max=5210 avg=4712.5 std=40", "count=0")
+    with pytest.raises(ValueError, match="no timed run"):
+        parse_benchmark_model(log.replace("Inference (avg): 4712.5", "Inference (avg): 0"))
 
 
 def test_all_same_stat_line():

@@ -16,7 +16,9 @@ if importlib.util.find_spec("timm") is not None:
     import timm  # noqa: F401
 
 from zoo_bench.components import Artifact, ModelSpec, StageContext, Target
+from zoo_bench.plan import STAGE_KINDS
 from zoo_bench.plugins import Registry, load_registry
+from zoo_bench.testing import make_context
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +39,12 @@ def make_ctx(tmp_path: Path, registry: Registry, cpu_target: Target):
     def make(model: ModelSpec, stage_id: str, inputs: dict[str, Artifact] | None = None,
              **options: Any) -> StageContext:
         workdir = tmp_path / f"{next(counter)}-{stage_id.replace(':', '_')}"
-        workdir.mkdir()
-        return StageContext(model=model, target=cpu_target, stage_id=stage_id, options=options,
-                            inputs=inputs or {}, workdir=workdir, registry=registry)
+        kind, _, name = stage_id.partition(":")
+        # The component the stage id names types the options, as the executor does.
+        component = (registry.sources[model.source] if kind in ("source", "export")
+                     else registry.component(STAGE_KINDS[kind], name.split(":")[0]))
+        return make_context(model, workdir, component=component, inputs=inputs, options=options,
+                            target=cpu_target, registry=registry, stage_id=stage_id)
 
     return make
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from zoo_bench.builtin.models import catalog
@@ -21,7 +23,7 @@ ISSUE_NAMES = {
     "resnet50_v2_224", "mobilenet_v2_0.35_128", "mobilenet_v2_0.35_224", "mobilenet_v2_1.0_128",
     "mobilenet_v2_1.0_224", "efficientnet_v2B0_224", "efficientnet_v2B1_240", "efficientnet_v2B2_260",
     "efficientnet_v2B3_300", "efficientnet_v2S_384", "efficientnet_lite0_224", "efficientnet_lite1_240",
-    "efficientnet_lite2_260", "efficientnet_lite3_300", "efficientnet_lite4_380", "efficientnet_b2_224",
+    "efficientnet_lite2_260", "efficientnet_lite3_280", "efficientnet_lite4_300", "efficientnet_b2_224",
     "efficientnet_b3_224", "efficientnet_b4_224",
 }
 
@@ -39,6 +41,19 @@ def test_catalog_lists_the_issue_models(registry):
 ])
 def test_family_name_selects_default(registry, family: str, expected: str):
     assert [m.name for m in resolve_models([family], registry)] == [expected]
+
+
+def test_efficientnet_lite_resolutions_are_the_official_ones():
+    """tensorflow/tpu efficientnet_lite_builder.py: lite0..4 at 224, 240, 260, 280, 300."""
+    lite = {s.family: s.resolution for s in catalog.timm_specs() if s.family.startswith("efficientnet_lite")}
+    assert lite == {"efficientnet_lite0": 224, "efficientnet_lite1": 240, "efficientnet_lite2": 260,
+                    "efficientnet_lite3": 280, "efficientnet_lite4": 300}
+
+
+def test_the_catalog_needs_nothing_outside_the_repository():
+    text = Path(catalog.__file__).read_text()
+    assert not re.search(r"(?<![\w.])/(work|home|tmp|shared)/", text)
+    assert "seeds" not in text
 
 
 def test_mobilenet_names_outside_the_catalog_parse():

@@ -75,3 +75,37 @@ def test_calibration_from_dataset_and_random_fallback(tmp_path: Path):
     assert rand1.shape == (5, 3, 16, 16) and "random" in origin1
     assert np.array_equal(rand1, rand2)  # seeded: the same calibration every run
     assert -1.0 <= rand1.min() < -0.9 and 0.9 < rand1.max() <= 1.0  # covers the preprocessed range
+
+
+def _gray_ramp_batch(tmp_path: Path, name: str, pixels: np.ndarray) -> np.ndarray:
+    """Save ``pixels`` (one 16x16 gray ramp) as ``name`` in a one-class data set and load it back."""
+    from PIL import Image
+
+    (tmp_path / "ds" / "0").mkdir(parents=True)
+    Image.fromarray(pixels).save(tmp_path / "ds" / "0" / name)
+    images, _ = data.list_images(tmp_path / "ds")
+    pre = Preprocess(resize=16, crop=16, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    batch, _ = data.load_batch(images, pre)
+    return batch[0, ..., 0]  # 0-255 after an identity normalisation
+
+
+@pytest.mark.parametrize("name, pixels", [
+    ("ramp16.png", (np.arange(256).reshape(16, 16) * 257).astype(np.uint16)),   # 0..65535, 16-bit gray PNG
+    ("ramp16.tif", (np.arange(256).reshape(16, 16) * 257).astype(np.uint16)),   # 16-bit TIFF
+    ("ramp01.tif", (np.arange(256).reshape(16, 16) / 255.0).astype(np.float32)),  # float TIFF in [0, 1]
+    ("ramp255.tif", np.arange(256).reshape(16, 16).astype(np.float32)),          # float TIFF in [0, 255]
+])
+def test_16_bit_and_float_images_are_scaled_not_clipped(tmp_path: Path, name: str, pixels: np.ndarray):
+    """Before: convert("RGB") clipped 16-bit pixels at 255 and rounded [0, 1] floats to 0 or 1."""
+    got = _gray_ramp_batch(tmp_path, name, pixels)
+    assert np.allclose(got, np.arange(256).reshape(16, 16), atol=1.0)
+
+
+@pytest.mark.parametrize("name, pixels, match", [
+    ("wide.tif", np.linspace(-5.0, 900.0, 256, dtype=np.float32).reshape(16, 16), r"\[-5, 900\]"),
+    ("i32.tif", (np.arange(256).reshape(16, 16) * 100_000).astype(np.int32), "32-bit integer"),
+])
+def test_images_of_unknown_range_are_refused(tmp_path: Path, name: str, pixels: np.ndarray, match: str):
+    with pytest.raises(UsageError, match=match) as err:
+        _gray_ramp_batch(tmp_path, name, pixels)
+    assert name in str(err.value) and "8-bit" in str(err.value)

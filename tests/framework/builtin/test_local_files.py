@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from zoo_bench.errors import UsageError
 
+from tests.framework.hardening import tiny_onnx
+
 
 def needs(*modules: str) -> pytest.MarkDecorator:
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
@@ -76,3 +78,49 @@ def test_pickled_module_is_refused(tmp_path: Path, registry):
 def test_missing_file_is_a_usage_error(tmp_path: Path, registry):
     with pytest.raises(UsageError, match="does not exist"):
         registry.model_from_path(tmp_path / "nope.onnx")
+
+
+@needs("onnx")
+def test_empty_or_weight_only_onnx_is_a_usage_error(tmp_path: Path, registry):
+    """Before: a 0-byte .onnx and an ONNX whose inputs are all initializers raised IndexError."""
+    empty = tmp_path / "empty.onnx"
+    empty.write_bytes(b"")
+    with pytest.raises(UsageError, match="not an ONNX model"):
+        registry.model_from_path(empty)
+    weights_only = tiny_onnx(tmp_path / "weights_only.onnx", [1, 3, 16, 16], all_initializers=True)
+    with pytest.raises(UsageError, match="every graph input is an initializer"):
+        registry.model_from_path(weights_only)
+
+
+@needs("onnx", "onnxruntime")
+def test_dynamic_height_width_is_sized_never_1x1(tmp_path: Path, registry, make_ctx):
+    """Before: dynamic H/W became 1 and the model was benchmarked on a 1x1 input, recorded as resolution 1."""
+    import onnxruntime as ort
+    from zoo_bench.plan import resolve_models
+
+    dyn = tiny_onnx(tmp_path / "dyn.onnx", ["N", 3, "H", "W"])
+    with pytest.raises(UsageError, match="dynamic; give --resolution N"):
+        resolve_models([str(dyn)], registry)
+    (spec,) = resolve_models([str(dyn)], registry, resolution=48)
+    assert (spec.resolution, spec.preprocess.resize, spec.preprocess.crop, spec.input_shape) == \
+        (48, 48, 48, (1, 3, 48, 48))
+    built = registry.sources[spec.source].build(spec, make_ctx(spec, "source")).artifact
+    shape = ort.InferenceSession(str(built.path), providers=["CPUExecutionProvider"]).get_inputs()[0].shape
+    assert shape[1:] == [3, 48, 48] and not isinstance(shape[0], int)  # batch stays dynamic for accuracy batches
+    assert dyn.read_bytes() != built.path.read_bytes()  # the user's file is not touched
+
+    named = tiny_onnx(tmp_path / "mobilenet_v2_0.35_128.onnx", [1, 3, "H", "W"])
+    (from_catalog,) = resolve_models([str(named)], registry)
+    assert from_catalog.resolution == 128  # the catalog model of the same name
+
+
+@needs("onnx")
+def test_resolution_for_fixed_models_only_is_refused(tmp_path: Path, registry):
+    from zoo_bench.plan import resolve_models
+
+    fixed = tiny_onnx(tmp_path / "fixed.onnx", [1, 3, 32, 32])
+    with pytest.raises(UsageError, match="no chosen model has one"):
+        resolve_models([str(fixed)], registry, resolution=64)
+    (spec,) = resolve_models([str(fixed), str(tiny_onnx(tmp_path / "d.onnx", [1, 3, "h", "w"]))], registry,
+                             resolution=64)[:1]
+    assert spec.resolution == 32  # a fixed-size file keeps its own size

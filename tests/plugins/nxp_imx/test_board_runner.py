@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from zoo_bench import ToolUnavailable
+from zoo_bench.board.dead_boards import RUN_ID_ENV
 from zoo_bench.board.tflite_report import parse_benchmark_model
 from zoo_bench_nxp_imx.board_runner import (
     BoardCommandFailed,
@@ -24,6 +29,12 @@ from tests.fixtures.sshd import wait_until
 from tests.framework.board.test_tflite_report import NPU_LOG
 
 TARGETS = {t.id: t for t in imx_targets()}
+
+
+@pytest.fixture(autouse=True)
+def own_run(monkeypatch, request):
+    """Each test is a run of its own: boards given up on in one test are not remembered in the next."""
+    monkeypatch.setenv(RUN_ID_ENV, f"test-{request.node.name}-{time.time_ns()}")
 
 
 def python_running(script_prefix: str) -> bool:
@@ -81,7 +92,7 @@ def test_hanging_benchmark_ends_as_a_failure_within_its_limit(tiny_models, make_
     assert time.monotonic() - t0 < 20
 
 
-def test_board_that_goes_away_mid_run_fails_after_the_retries(tiny_models, make_ctx, sshd_factory, tmp_path,
+def test_board_that_goes_away_mid_run_fails_once_its_port_refuses(tiny_models, make_ctx, sshd_factory, tmp_path,
                                                               board_python):
     server = sshd_factory()
     boards = tmp_path / "gone.toml"
@@ -97,10 +108,12 @@ def test_board_that_goes_away_mid_run_fails_after_the_retries(tiny_models, make_
     stopper = threading.Thread(target=stop_when_running)
     stopper.start()
     t0 = time.monotonic()
-    with pytest.raises(BoardConnectionLost, match="connection to board gone failed or dropped on all 2 attempt"):
+    # the dropped connection is retried; the retry finds the port closed: no further attempt
+    with pytest.raises(BoardConnectionLost, match="connection to board gone failed, not retried") as err:
         ImxBoardRunner().run(make_ctx(tiny_models["tiny_int8"], options=opts))
     stopper.join()
     assert time.monotonic() - t0 < 20
+    assert "Connection refused" in str(err.value)
 
 
 def test_vela_model_needs_the_npu_delegate(tiny_models, make_ctx, loopback_boards):
@@ -135,3 +148,169 @@ def test_benchmark_model_report_becomes_measured_board_rows():
     assert f.extra["delegation"] == "complete" and f.extra["p95_ms"] == pytest.approx(4.03)
     assert (figs["latency_min_ms"].value, figs["latency_max_ms"].value) == (pytest.approx(3.88), pytest.approx(4.41))
     assert figs["latency_std_ms"].value == pytest.approx(0.061)
+
+
+def test_zero_warmup_is_zero_in_python_mode(tiny_models, make_ctx, loopback_boards):
+    """`--warmup 0` used to become 5 (`int(x or 5)`), and the board script always warmed up once."""
+    opts = {"boards": str(loopback_boards), "threads": 1, "runs": 5, "warmup": 0, "delegate": "none"}
+    figs = by_metric(ImxBoardRunner().run(make_ctx(tiny_models["tiny_int8"], options=opts)).figures)
+    assert "warmup_ms" not in figs
+    p50 = figs["latency_p50_ms"]
+    assert (p50.extra["warmup"], p50.extra["warmup_requested"], len(p50.samples)) == (0, 0, 5)
+    # with no warm-up the first inference is the first timed run
+    assert figs["first_inference_ms"].value == pytest.approx(p50.samples[0])
+    assert p50.extra["timed_region"] == "Interpreter.invoke()"
+
+
+# A stand-in for TensorFlow Lite's benchmark_model, installed on the loopback "board". It is NOT the
+# real tool: it prints in the format of TensorFlow's sources (benchmark_model.cc `BenchmarkModel::Run`
+# and `BenchmarkLoggingListener::OnBenchmarkEnd`, stats_calculator.h `Stat::OutputToStream`,
+# benchmark_tflite_model.cc's delegate lines; cited in tests/framework/board/test_tflite_report.py),
+# and counts its runs the way `BenchmarkModel::Run` does: at least N iterations and at least S
+# seconds, each synthetic run taking RUN_US microseconds (the first warm-up run 9000 us).
+FAKE_BENCHMARK_MODEL = '''#!{python}
+"""Stand-in for TFLite's benchmark_model (zoo-bench test): documented output format, synthetic times."""
+import json, math, os, sys
+
+flags = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
+with open({argv_log!r}, "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+RUN_US = 2500
+
+
+def count(min_runs, min_secs):
+    return max(min_runs, math.ceil(min_secs * 1e6 / RUN_US)) if min_secs > 0 else min_runs
+
+
+def stat(times):
+    if not times:
+        return "count=0"
+    avg = sum(times) / len(times)
+    std = int(math.sqrt(sum(t * t for t in times) / len(times) - avg * avg))
+    return (f"count={{len(times)}} first={{times[0]}} curr={{times[-1]}} min={{min(times)}} max={{max(times)}} "
+            f"avg={{avg:.6g}} std={{std}}")
+
+
+graph = flags["graph"]
+print("INFO: STARTING!")
+print(f"INFO: Num threads: [{{flags.get('num_threads', '-1')}}]")
+print(f"INFO: Graph: [{{graph}}]")
+delegate = flags.get("external_delegate_path")
+if delegate:
+    print(f"INFO: External delegate path: [{{delegate}}]")
+    if not os.path.exists(delegate):
+        print(f"ERROR: Failed to load external delegate from {{delegate}}")
+        sys.exit(1)
+print(f"INFO: Loaded model {{graph}}")
+if delegate:
+    print("INFO: EXTERNAL delegate created.")
+    print("INFO: Explicitly applied EXTERNAL delegate, and the model graph will be completely executed by "
+          "the delegate.")
+print(f"INFO: The input model file size (MB): {{os.path.getsize(graph) / 1e6:g}}")
+print("INFO: Initialized session in 12.5ms.")
+sections = []
+for runs_key, runs_default, secs_key, secs_default, first in (
+        ("warmup_runs", 1, "warmup_min_secs", 0.5, 9000), ("num_runs", 50, "min_secs", 1.0, None)):
+    n, secs = int(flags.get(runs_key, runs_default)), float(flags.get(secs_key, secs_default))
+    print(f"INFO: Running benchmark for at least {{n}} iterations and at least {{secs:g}} seconds but terminate "
+          "if exceeding 150 seconds.")
+    times = [RUN_US + (i % 7) * 10 for i in range(count(n, secs))]
+    if times and first:
+        times[0] = first
+    print(f"INFO: {{stat(times)}}")
+    print()
+    sections.append(times)
+warm, timed = sections
+wavg = sum(warm) / len(warm) if warm else 0
+print(f"INFO: Inference timings in us: Init: 12500, First inference: {{warm[0] if warm else 0}}, "
+      f"Warmup (avg): {{wavg:.6g}}, Inference (avg): {{sum(timed) / len(timed):.6g}}")
+'''
+
+
+@pytest.fixture
+def fake_benchmark_model_board(sshd, tmp_path, board_python):
+    """boards.toml whose i.MX 93 runs the stand-in benchmark_model (above) over the loopback sshd."""
+    tool = tmp_path / "usr/bin/tensorflow-lite-2.16.2/examples/benchmark_model"
+    tool.parent.mkdir(parents=True)
+    argv_log = tmp_path / "benchmark_model_argv.jsonl"
+    tool.write_text(FAKE_BENCHMARK_MODEL.format(python=board_python, argv_log=str(argv_log)))
+    tool.chmod(0o755)
+    delegate = tmp_path / "usr/lib/libethosu_delegate.so"
+    delegate.parent.mkdir(parents=True)
+    delegate.write_bytes(b"stand-in: only its existence is checked")
+    path = tmp_path / "bm_boards.toml"
+    path.write_text(sshd.board_table("bm93", "imx93", bsp="loopback-bm", benchmark_model=str(tool),
+                                     workdir=str(tmp_path / "bm-workdir"), delegates={"ethosu": str(delegate)}))
+    return path, argv_log, tmp_path / "bm-workdir"
+
+
+def test_benchmark_model_over_ssh_records_what_the_tool_printed(tiny_models, make_ctx, fake_benchmark_model_board):
+    boards, argv_log, workdir = fake_benchmark_model_board
+    opts = {"boards": str(boards), "threads": 2, "runs": 20, "warmup": 0, "delegate": "none"}
+    out = ImxBoardRunner().run(make_ctx(tiny_models["tiny_int8"], options=opts))
+    figs = by_metric(out.figures)
+    (argv,) = [json.loads(line) for line in argv_log.read_text().splitlines()]
+    assert argv[0].startswith("--graph=") and argv[0].endswith("/tiny_int8.tflite")
+    assert argv[1:] == ["--num_threads=2", "--num_runs=20", "--warmup_runs=0", "--warmup_min_secs=0"]
+    # the tool ran max(20, 1 s / 2.5 ms) = 400 timed runs: the rows say 400, not the 20 asked for
+    timed = [2500 + (i % 7) * 10 for i in range(400)]
+    assert set(figs) == {"latency_mean_ms", "inferences_per_s", "latency_min_ms", "latency_max_ms",
+                         "latency_std_ms", "init_ms"}  # no warm-up ran: no first-inference or warm-up row
+    mean = figs["latency_mean_ms"]
+    assert mean.value == pytest.approx(sum(timed) / 400 / 1000, rel=1e-5)
+    assert (figs["latency_min_ms"].value, figs["latency_max_ms"].value) == (2.5, 2.56)
+    assert figs["init_ms"].value == 12.5
+    assert (mean.method, mean.tool, mean.tool_version) == ("measured-board", "benchmark_model", "2.16.2")
+    extra = mean.extra
+    assert (extra["runs"], extra["warmup"], extra["warmup_requested"], extra["warmup_min_secs"]) == (400, 0, 0, 0.0)
+    assert (extra["board"], extra["bsp"], extra["runtime"], extra["threads"]) == ("bm93", "loopback-bm",
+                                                                                  "benchmark_model", 2)
+    assert "delegation" not in extra and "delegate_kernels" not in extra
+    assert list(workdir.iterdir()) == []  # the run directory was removed from the board
+
+
+def test_benchmark_model_through_the_npu_delegate(tiny_models, make_ctx, fake_benchmark_model_board):
+    boards, argv_log, _ = fake_benchmark_model_board
+    opts = {"boards": str(boards), "threads": 2, "runs": 500, "warmup": 3, "delegate": "ethosu"}
+    figs = by_metric(ImxBoardRunner().run(make_ctx(tiny_models["tiny_int8"], options=opts)).figures)
+    (argv,) = [json.loads(line) for line in argv_log.read_text().splitlines()]
+    assert argv[-1].startswith("--external_delegate_path=") and argv[-1].endswith("/libethosu_delegate.so")
+    assert "--warmup_runs=3" in argv
+    assert figs["first_inference_ms"].value == 9.0
+    assert figs["warmup_ms"].value == pytest.approx((9000 + 2510 + 2520) / 3 / 1000, rel=1e-5)
+    extra = figs["latency_mean_ms"].extra
+    assert (extra["runs"], extra["warmup"], extra["delegate"]) == (500, 3, "ethosu")
+    # "completely executed by the delegate" prints no kernel count, so none is recorded
+    assert extra["delegation"] == "complete" and "delegate_kernels" not in extra
+
+
+def test_unreachable_board_costs_one_connect_timeout_per_run(tiny_models, tmp_path, monkeypatch):
+    """Through the CLI (one process per stage): the first board stage gives up on a port that never
+    speaks SSH after one ConnectTimeout (not retried); the two later board stages of the run fail at
+    once, naming that first failure. Before: 3 stages x 3 attempts x ConnectTimeout, plus pauses."""
+    pytest.importorskip("ethosu.vela", reason="the imx93 plan compiles with Vela (zoo-bench[nxp])")
+    from tests.framework.board.test_ssh import silent_port
+
+    monkeypatch.delenv(RUN_ID_ENV)  # the default: the run is the zoo-bench process
+    env = dict(os.environ, ZOO_BENCH_CACHE=str(tmp_path / "cache"))
+    env.pop("ZOO_BENCH_PLUGINS", None)
+    out = tmp_path / "results"
+    with silent_port() as port:
+        boards = tmp_path / "quiet.toml"
+        boards.write_text(f'[boards.quiet]\ntarget = "imx93"\nhost = "127.0.0.1"\nport = {port}\n'
+                          'ssh_config = "none"\nconnect_timeout_s = 2\nretries = 2\n')
+        proc = subprocess.run([sys.executable, "-m", "zoo_bench.cli", "run", "-m", str(tiny_models["tiny_int8"]),
+                               "-t", "imx93", "--boards", str(boards), "-o", str(out), "--json", "-q"],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    stages = json.loads(proc.stdout)["jobs"][0]["stages"]
+    board_stages = ["run:imx_board:npu", "run:imx_board:cpu-1t", "run:imx_board:cpu-2t"]
+    assert [stages[s] for s in board_stages] == ["failed"] * 3, proc.stderr
+    rows = {r["stage"]: r for f in sorted(out.glob("runs/*/jobs/*.parquet")) for r in pq.read_table(f).to_pylist()
+            if r["metric"] == "stage_seconds"}
+    reasons = [rows[s]["reason"] for s in board_stages]
+    first = [r for r in reasons if "not tried again" not in r]
+    assert len(first) == 1 and "does not speak SSH" in first[0] and "not retried" in first[0]
+    later = [r for r in reasons if "not tried again" in r]
+    assert len(later) == 2 and all("earlier in this run" in r and "does not speak SSH" in r for r in later)
+    seconds = sorted(rows[s]["value"] for s in board_stages)
+    assert seconds[-1] < 10 and seconds[0] < 5, seconds  # before: ~9 s per stage (3 x 2 s + 3 s of pauses)

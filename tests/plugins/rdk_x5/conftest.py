@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from zoo_bench import Artifact, ModelSpec, Preprocess, StageContext
+from zoo_bench.components import Component
+from zoo_bench.testing import make_context
 from zoo_bench_rdk_x5.targets import rdk_targets
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -55,10 +57,10 @@ def make_ctx(tmp_path: Path) -> Callable[..., StageContext]:
     """A StageContext of the tiny model on rdk_x5 with one input artifact."""
 
     def make(artifact: Artifact, *, options: dict[str, Any] | None = None, stage_id: str = "stage",
-             spec: ModelSpec = TINY_SPEC) -> StageContext:
+             spec: ModelSpec = TINY_SPEC, component: Component | None = None) -> StageContext:
+        """With ``component``, options are typed and defaulted as the worker does."""
         workdir = tmp_path / "work" / stage_id.replace(":", "_")
-        workdir.mkdir(parents=True, exist_ok=True)
-        return StageContext(model=spec, target=TARGET, stage_id=stage_id, options=dict(options or {}),
-                            inputs={"upstream": artifact}, workdir=workdir)
+        return make_context(spec, workdir, component=component, inputs={"upstream": artifact},
+                            options=options, target=TARGET, stage_id=stage_id)
 
     return make

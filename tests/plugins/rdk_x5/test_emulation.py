@@ -46,7 +46,8 @@ def test_accuracy_rows_say_emulation(tiny_onnx, make_ctx, tmp_path):
         for i in range(2):
             pil.new("RGB", (20, 18), tuple(c + i for c in colour)).save(tmp_path / "ds" / label / f"{i}.png")
     ctx = make_ctx(Artifact(tiny_onnx, "onnx"), options={"dataset": str(tmp_path / "ds"),
-                                                          "runner": "rdk_nv12_onnxruntime"})
+                                                          "runner": "rdk_nv12_onnxruntime"},
+                   component=AccuracyEvaluator())
     ctx.registry = load_registry()
     figs = {f.metric: f for f in AccuracyEvaluator().run(ctx).figures}
     assert set(figs) == {"top1_float", "top5_float"}

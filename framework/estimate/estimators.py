@@ -1,0 +1,150 @@
+"""From points files and cached workloads to fitted models, per target and metric.
+
+:func:`fit_all` is what ``zoo-bench fidelity`` and the estimator component share: it pairs
+every published point with the workload of its model (and the baseline tool's figure where the
+target has one), fits on the points that may be fitted and keeps the holdout and check-only
+points aside, to be predicted by the fitted model and reported separately.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .data import PointsFile, is_fitted, is_holdout, load_points, load_workloads
+from .fit import FittedModel, Sample, feature_set, features_of, fit_model, latency_candidates
+
+#: Definition keys that do not change the network's body (a different head is the same network
+#: for leave-one-model-out: its figures leave together).
+_HEAD_KEYS = {"classes", "defined_by", "catalog", "input_type", "output_type", "input_range"}
+
+
+def network_key(definition: dict[str, Any]) -> str:
+    """Identity of a network's body, so that the same body with another head counts once."""
+    body = {k: v for k, v in definition.items() if k not in _HEAD_KEYS}
+    return json.dumps(body, sort_keys=True)
+
+
+@dataclass
+class TargetFit:
+    """One target and metric: the fitted model, and the points predicted but not fitted."""
+
+    model: FittedModel
+    holdout: list[Sample] = field(default_factory=list)
+    check: list[Sample] = field(default_factory=list)
+    #: points whose model has no cached workload (run build_workloads): model names
+    missing: list[str] = field(default_factory=list)
+    points_file: Path | None = None
+
+
+def merge_extra(pf: PointsFile, extra: Path | None, workloads: dict[str, Any]) -> PointsFile:
+    """Add measured points from ``zoo-bench fit`` (a JSON file with ``points`` and their
+    ``workloads``) to a points file and to the workload table, in memory."""
+    if extra is None:
+        return pf
+    raw = json.loads(Path(extra).read_text())
+    merged = PointsFile(pf.path, dict(pf.sources), dict(pf.targets), dict(pf.models), list(pf.points))
+    merged.sources.update(raw.get("sources", {}))
+    for name, entry in raw.get("workloads", {}).items():
+        workloads[name] = entry
+        merged.models.setdefault(name, entry.get("definition", {"builder": "measured", "name": name}))
+    merged.points += [p for p in raw.get("points", []) if p.get("target") in merged.targets]
+    return merged
+
+
+def _usable(pf: PointsFile, workloads: dict[str, Any], target: str, point: dict[str, Any], baseline: bool) -> bool:
+    entry = workloads.get(point["model"])
+    if entry is None:
+        return False
+    return not baseline or (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms") is not None
+
+
+def _finite(entry: dict[str, Any], target: str, names: tuple[str, ...]) -> bool:
+    """All features computable (a workload cached without its graph has no planner features)."""
+    base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
+    return all(math.isfinite(f) for f in features_of(entry["workload"], names, base))
+
+
+def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: str
+                ) -> tuple[list[Sample], list[Sample], list[Sample], list[str], tuple[str, ...]]:
+    """(fit, holdout, check, missing, feature names) of one target and metric.
+
+    The feature set depends on how many distinct networks have a usable point (a cached
+    workload, and the baseline tool's figure where the target uses one).
+    """
+    baseline = bool(pf.targets.get(target, {}).get("baseline")) and metric == "latency_mean_ms"
+    chosen = [p for p in pf.points if p["target"] == target and p["metric"] == metric]
+    usable = [p for p in chosen if _usable(pf, workloads, target, p, baseline)]
+    names: tuple[str, ...] = ()
+    for _ in range(3):  # the feature set depends on the usable networks, which depend on the features
+        groups = {network_key(pf.models[p["model"]]) for p in usable if is_fitted(p)}
+        names = feature_set(metric, len(groups), baseline)
+        finite = [p for p in usable if _finite(workloads[p["model"]], target, names)]
+        if len(finite) == len(usable):
+            break
+        usable = finite
+    missing = [p["model"] for p in chosen if p not in usable]
+    fit, hold, check = [], [], []
+    for p in usable:
+        entry = workloads[p["model"]]
+        base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
+        sample = Sample(p, network_key(pf.models[p["model"]]), features_of(entry["workload"], names, base))
+        (hold if is_holdout(p) else fit if is_fitted(p) else check).append(sample)
+    return fit, hold, check, missing, names
+
+
+def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: str) -> TargetFit | None:
+    """The fitted model of one target and metric, or ``None`` without any usable point.
+
+    Latency without a baseline tool: every feature set the target's network count allows
+    (:func:`~zoo_bench.estimate.fit.latency_candidates`) is fitted and the one with the lowest
+    median leave-one-model-out error is kept (that choice is made on the same points, so its
+    LOMO error is slightly optimistic; docs/estimators.md says so).
+    """
+    fit, hold, check, missing, names = samples_for(pf, workloads, target, metric)
+    if not fit:
+        return None
+    best = fit_model(target, metric, fit, names)
+    if metric == "latency_mean_ms" and "baseline_ms" not in names:
+        for cand in latency_candidates(len({s.group for s in fit})):
+            if cand == names:
+                continue
+            model = _refit(pf, workloads, target, fit, cand)
+            score, best_score = model.lomo_median_abs(), best.lomo_median_abs()
+            if score is not None and (best_score is None or score < best_score):
+                best = model
+    hold = [_with_features(s, workloads, target, best.features) for s in hold]
+    check = [_with_features(s, workloads, target, best.features) for s in check]
+    return TargetFit(best, hold, check, missing, pf.path)
+
+
+def _with_features(s: Sample, workloads: dict[str, Any], target: str, names: tuple[str, ...]) -> Sample:
+    entry = workloads[s.point["model"]]
+    base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
+    return Sample(s.point, s.group, features_of(entry["workload"], names, base))
+
+
+def _refit(pf: PointsFile, workloads: dict[str, Any], target: str, fit: list[Sample],
+           names: tuple[str, ...]) -> FittedModel:
+    return fit_model(target, "latency_mean_ms", [_with_features(s, workloads, target, names) for s in fit], names)
+
+
+def fit_all(files: list[Path], workloads_file: Path | None = None, extra: Path | None = None,
+            target: str | None = None) -> list[TargetFit]:
+    """Every (target, metric) with points in ``files``, fitted."""
+    workloads = load_workloads(workloads_file) if workloads_file else load_workloads()
+    fits = []
+    for path in files:
+        pf = merge_extra(load_points(path), extra, workloads)
+        pairs = sorted({(p["target"], p["metric"]) for p in pf.points},
+                       key=lambda tm: (tm[0], tm[1] != "latency_mean_ms", tm[1]))
+        for t, metric in pairs:
+            if target and t != target:
+                continue
+            tf = fit_target(pf, workloads, t, metric)
+            if tf is not None:
+                fits.append(tf)
+    return fits

@@ -1,0 +1,207 @@
+"""Small interpretable models fitted per target and metric, and their leave-one-model-out error.
+
+Every model is linear with non-negative coefficients over a few workload features (e.g. time
+per conv MAC, per depthwise MAC, per layer, fixed overhead), fitted by non-negative least squares
+on *relative* errors (each row divided by its published figure, so a 3 ms and a 3 s model
+weigh the same). How many features a target gets depends on how many distinct networks it has
+points for (:func:`feature_set`): a target with few points gets fewer parameters, never more
+parameters than half its networks.
+
+Leave-one-model-out (LOMO): for each network (all points sharing an architecture, whatever the
+classifier head), refit without it and predict it. Those errors give the fidelity table and the
+interval every estimate carries.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Bumped whenever features, fitting or intervals change (it names the estimates' tool_version).
+ESTIMATOR_VERSION = "1.0"
+
+Features = dict[str, float]
+
+
+def _macs(w: dict[str, Any], *classes: str) -> float:
+    return sum(float(w["macs"].get(c, 0.0)) for c in classes)
+
+
+#: Feature name -> (function of a workload dict and a baseline figure, unit shown in docs).
+FEATURES: dict[str, Callable[[dict[str, Any], float | None], float]] = {
+    "const": lambda w, b: 1.0,
+    "macs": lambda w, b: _macs(w, "conv", "depthwise", "pointwise", "dense") / 1e6,
+    "conv_macs": lambda w, b: _macs(w, "conv") / 1e6,
+    "dense_like_macs": lambda w, b: _macs(w, "pointwise", "dense") / 1e6,
+    "matmul_macs": lambda w, b: _macs(w, "conv", "pointwise", "dense") / 1e6,
+    "depthwise_macs": lambda w, b: _macs(w, "depthwise") / 1e6,
+    "other_elements": lambda w, b: _macs(w, "elementwise", "pooling", "other") / 1e6,
+    "bytes": lambda w, b: sum(float(v) for v in w["bytes"].values()) / 1e6,
+    "layers": lambda w, b: float(w["layers"]),
+    "baseline_ms": lambda w, b: float(b) if b is not None else float("nan"),
+    "peak_kib": lambda w, b: w["peak_bytes"] / 1024.0,
+    "peak_inplace_kib": lambda w, b: w["peak_inplace_bytes"] / 1024.0,
+    "largest_tensor_kib": lambda w, b: w["largest_tensor_bytes"] / 1024.0,
+    "weights_kib": lambda w, b: w["weights_bytes"] / 1024.0,
+    "greedy_arena_kib": lambda w, b: _planned(w, "greedy") / 1024.0,
+    "live_peak_kib": lambda w, b: _planned(w, "live") / 1024.0,
+    "live_peak_kept_input_kib": lambda w, b: _planned(w, "live", keep_inputs=True) / 1024.0,
+    "overlap_peak_kib": lambda w, b: _planned(w, "overlap") / 1024.0,
+    "input_kib": lambda w, b: float(sum(w["graph"]["sizes"][str(t)] for t in w["graph"]["inputs"])) / 1024.0
+    if w.get("graph") else float("nan"),
+}
+
+
+def _planned(w: dict[str, Any], planner: str, **aliasing: bool) -> float:
+    """An activation planner's bytes on the workload's graph (NaN without a graph)."""
+    from .workload import greedy_arena, live_peak, overlap_peak
+
+    if not w.get("graph"):
+        return float("nan")
+    if planner == "overlap":
+        return float(overlap_peak(w["graph"]))
+    return float(greedy_arena(w["graph"], **aliasing) if planner == "greedy" else live_peak(w["graph"], **aliasing))
+
+
+def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, ...]:
+    """The features of a model for ``metric`` fitted on ``groups`` distinct networks."""
+    if metric == "activation_ram_kib":  # overlapping-buffer peak, scaled to the vendor's planner
+        return ("overlap_peak_kib",)
+    if metric == "weights_flash_kib":
+        return ("weights_kib", "const") if groups >= 6 else ("weights_kib",)
+    if baseline:  # a tool's own estimate, corrected by a factor (a fixed overhead term comes with 8 networks)
+        return ("baseline_ms", "const") if groups >= 8 else ("baseline_ms",)
+    if groups >= 16:
+        return ("conv_macs", "dense_like_macs", "depthwise_macs", "other_elements", "layers", "const")
+    if groups >= 10:
+        return ("matmul_macs", "depthwise_macs", "bytes", "layers")
+    if groups >= 6:
+        return ("macs", "bytes", "layers")
+    return ("macs", "const") if groups >= 4 else ("macs",)
+
+
+#: Latency feature sets, richest first; a target may use those with at most half as many
+#: parameters as it has networks (see :func:`latency_candidates`).
+LATENCY_SETS: tuple[tuple[str, ...], ...] = (
+    ("conv_macs", "dense_like_macs", "depthwise_macs", "other_elements", "layers", "const"),
+    ("matmul_macs", "depthwise_macs", "bytes", "layers"),
+    ("macs", "bytes", "layers"),
+    ("macs", "const"),
+    ("macs",),
+)
+
+
+def latency_candidates(groups: int) -> list[tuple[str, ...]]:
+    """The latency feature sets a target with ``groups`` networks may use (never more
+    parameters than half its networks; at least the one-parameter set)."""
+    allowed = [s for s in LATENCY_SETS if 2 * len(s) <= groups]
+    return allowed or [LATENCY_SETS[-1]]
+
+
+def features_of(workload: dict[str, Any], names: tuple[str, ...], baseline: float | None = None) -> list[float]:
+    return [FEATURES[n](workload, baseline) for n in names]
+
+
+def nnls(a: list[list[float]], b: list[float]) -> list[float]:
+    """Non-negative least squares (scipy's, imported here: never at CLI start-up)."""
+    import numpy as np
+    from scipy.optimize import nnls as scipy_nnls
+
+    coef, _ = scipy_nnls(np.asarray(a, dtype=float), np.asarray(b, dtype=float), maxiter=1000)
+    return [float(c) for c in coef]
+
+
+def fit_relative(rows: list[list[float]], values: list[float]) -> list[float]:
+    """Coefficients minimising the sum of squared relative errors, all >= 0.
+
+    Columns are scaled to unit norm first so that features in very different units (MACs in
+    millions vs a constant) are treated alike by the solver, then scaled back.
+    """
+    import numpy as np
+
+    a = np.asarray(rows, dtype=float) / np.asarray(values, dtype=float)[:, None]
+    scale = np.linalg.norm(a, axis=0)
+    scale[scale == 0] = 1.0
+    coef = np.asarray(nnls((a / scale).tolist(), [1.0] * len(values))) / scale
+    return [float(c) for c in coef]
+
+
+@dataclass
+class Sample:
+    """One fitted or checked figure: its point, the network it belongs to, its features."""
+
+    point: dict[str, Any]
+    group: str
+    features: list[float]
+
+
+@dataclass
+class FittedModel:
+    """A model for one target and metric, with its leave-one-model-out errors."""
+
+    target: str
+    metric: str
+    features: tuple[str, ...]
+    coefficients: list[float]
+    samples: list[Sample] = field(default_factory=list)
+    #: point index in ``samples`` -> relative LOMO error (None when the fit had too few groups)
+    lomo: list[float | None] = field(default_factory=list)
+    fitted: list[float] = field(default_factory=list)
+
+    def predict(self, features: list[float]) -> float:
+        return sum(c * f for c, f in zip(self.coefficients, features, strict=True))
+
+    @property
+    def groups(self) -> list[str]:
+        return sorted({s.group for s in self.samples})
+
+    def lomo_abs_errors(self) -> list[float]:
+        return [abs(e) for e in self.lomo if e is not None]
+
+    def lomo_median_abs(self) -> float | None:
+        errors = self.lomo_abs_errors()
+        return statistics.median(errors) if errors else None
+
+    def interval(self, estimate: float) -> tuple[float, float] | None:
+        """``estimate`` corrected by the 10th/90th percentile of the LOMO relative errors
+        (min/max with fewer than 10 networks): the range the published figure fell in."""
+        errors = sorted(e for e in self.lomo if e is not None)
+        if not errors:
+            return None
+        if len(errors) >= 10:
+            lo, hi = errors[int(0.1 * (len(errors) - 1))], errors[int(round(0.9 * (len(errors) - 1)))]
+        else:
+            lo, hi = errors[0], errors[-1]
+        # error = (estimate - published) / published  =>  published = estimate / (1 + error)
+        return estimate / (1.0 + hi), estimate / (1.0 + lo)
+
+    def describe(self) -> dict[str, Any]:
+        return {"target": self.target, "metric": self.metric, "features": list(self.features),
+                "coefficients": dict(zip(self.features, self.coefficients, strict=True)),
+                "networks": len(self.groups), "points": len(self.samples),
+                "lomo_median_abs_error_pct": _pct(self.lomo_median_abs())}
+
+
+def _pct(x: float | None) -> float | None:
+    return None if x is None else round(100.0 * x, 1)
+
+
+def fit_model(target: str, metric: str, samples: list[Sample], features: tuple[str, ...]) -> FittedModel:
+    """Fit on ``samples`` and compute each one's LOMO error (refit without its network)."""
+    coef = fit_relative([s.features for s in samples], [float(s.point["value"]) for s in samples])
+    model = FittedModel(target, metric, features, coef, samples)
+    model.fitted = [model.predict(s.features) for s in samples]
+    groups = model.groups
+    lomo_cache: dict[str, list[float]] = {}
+    for s in samples:
+        if len(groups) < 2 or len(groups) - 1 < len(features):
+            model.lomo.append(None)
+            continue
+        if s.group not in lomo_cache:
+            rest = [r for r in samples if r.group != s.group]
+            lomo_cache[s.group] = fit_relative([r.features for r in rest], [float(r.point["value"]) for r in rest])
+        est = sum(c * f for c, f in zip(lomo_cache[s.group], s.features, strict=True))
+        model.lomo.append((est - float(s.point["value"])) / float(s.point["value"]))
+    return model

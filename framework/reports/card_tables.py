@@ -1,0 +1,336 @@
+"""The tables of a model card, built from one run's rows of one model (no plugin, no executor).
+
+Each table keeps the column headers of the vendor cards (network information, inputs/outputs,
+recommended platforms, MCU and NPU memory footprint, inference time, multi-thread tables,
+accuracy float vs int8). Every cell carries a marker for the method behind its figure, the tools
+and versions of a row are in its last column, a vendor's published figure for the same model and
+target stands beside ours with the difference in %, and a figure that is missing says why.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .published import difference_pct, published
+
+MARKERS = {"measured-host": "[H]", "measured-board": "[B]", "tool-estimate": "[T]", "model-estimate": "[E]"}
+LEGEND = [("[H]", "measured on the host that ran zoo-bench"), ("[B]", "measured on the board"),
+          ("[T]", "estimated by the vendor's tool"), ("[E]", "estimated by zoo-bench from the model")]
+#: preferred source when several stages report the same figure for a target
+METHOD_RANK = {"measured-board": 0, "tool-estimate": 1, "measured-host": 2, "model-estimate": 3}
+
+MCU_MEMORY = [("Activation RAM", ["activation_ram_kib"]), ("Runtime RAM", ["runtime_ram_kib"]),
+              ("Weights Flash", ["weights_flash_kib"]), ("Code Flash", ["code_flash_kib"]),
+              ("Total RAM", ["total_ram_kib"]), ("Total Flash", ["total_flash_kib"])]
+NPU_MEMORY = [("Internal RAM (KiB)", ["internal_ram_kib", "sram_used_kib"]),
+              ("External RAM (KiB)", ["external_ram_kib", "dram_used_kib"]),
+              ("Weights Flash (KiB)", ["weights_flash_kib"])]
+MCU_ONLY = {"activation_ram_kib", "runtime_ram_kib", "code_flash_kib", "total_ram_kib", "total_flash_kib"}
+NPU_ONLY = {"internal_ram_kib", "external_ram_kib", "sram_used_kib", "dram_used_kib"}
+LATENCY = ["latency_p50_ms", "latency_mean_ms"]
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What the card says of a target besides its rows (from the registry when the plugin is installed)."""
+
+    id: str
+    device_class: str = ""
+    clock_mhz: float | None = None
+    description: str = ""
+
+    @property
+    def board(self) -> str:
+        return self.description.split(":", 1)[0].strip() or self.id
+
+
+@dataclass
+class Table:
+    title: str
+    headers: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def num(value: float) -> str:
+    """Stable, readable number: two decimals (three significant digits below 1), thousands separated."""
+    if value != 0 and abs(value) < 1:
+        return f"{value:.3g}"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def extra_of(row: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = json.loads(row.get("extra") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def tool_of(row: dict[str, Any]) -> str:
+    return f"{row['tool']} {row['tool_version']}".strip()
+
+
+class CardRows:
+    """One model's rows of one run, with the lookups the tables need."""
+
+    def __init__(self, model: str, rows: list[dict[str, Any]], targets: dict[str, TargetFacts]):
+        self.model = model
+        self.rows = rows
+        self.ok = [r for r in rows if r["status"] == "ok" and r["metric"] != "stage_seconds"]
+        self.targets = sorted({r["target"] for r in rows})
+        self.facts = {t: targets.get(t, TargetFacts(t)) for t in self.targets}
+        first = rows[0]
+        self.resolution, self.classes = first["resolution"], first["classes"]
+        #: vendor figures printed beside ours, by (target, metric), listed with their source under the tables
+        self.published_used: dict[tuple[str, str], Any] = {}
+
+    def figures(self, target: str, metrics: list[str], variant: str | None = None) -> list[dict[str, Any]]:
+        found = [r for r in self.ok if r["target"] == target and r["metric"] in metrics
+                 and (variant is None or r["variant"] == variant)]
+        return sorted(found, key=lambda r: (metrics.index(r["metric"]), METHOD_RANK.get(r["method"], 9), r["stage"]))
+
+    def best(self, target: str, metrics: list[str], variant: str | None = None) -> dict[str, Any] | None:
+        found = self.figures(target, metrics, variant)
+        return found[0] if found else None
+
+    def why_missing(self, target: str, kinds: tuple[str, ...]) -> str:
+        """'not measured: <reason>' for a figure that stages of ``kinds`` (in order) would have produced."""
+        stages = [r for r in self.rows if r["target"] == target and r["metric"] == "stage_seconds"]
+        for kind in kinds:
+            of_kind = [r for r in stages if r["stage_kind"] == kind]
+            bad = sorted((r for r in of_kind if r["status"] != "ok"),
+                         key=lambda r: ("blocked_by" in (r["extra"] or ""), r["stage"]))
+            if bad:
+                return self.why_stage(bad[0])
+            if of_kind:
+                names = ", ".join(f"`{r['stage']}`" for r in sorted(of_kind, key=lambda r: r["stage"]))
+                return f"not measured: {names} ran and did not report it"
+        return f"not measured: no {' or '.join(kinds)} stage in this run"
+
+    def why_stage(self, r: dict[str, Any]) -> str:
+        """'not measured: ...' for one stage row that did not succeed, naming the root cause."""
+        text = f"not measured: `{r['stage']}` {r['status']}: {r['reason']}"
+        root = extra_of(r).get("blocked_by")
+        cause = next((s for s in self.rows if s["target"] == r["target"] and s["stage"] == root
+                      and s["metric"] == "stage_seconds"), None)
+        if cause is not None and cause["reason"]:
+            text = f"not measured: `{r['stage']}` {r['status']} because `{root}` {cause['status']}: {cause['reason']}"
+        return text.replace("|", "/")
+
+    def cell(self, row: dict[str, Any] | None, target: str, unit: str = "", missing: str = "",
+             compare_metric: str | None = None) -> str:
+        """Value, method marker and, when a vendor published the same figure, theirs with the difference."""
+        if row is None:
+            return missing
+        text = f"{num(row['value'])}{' ' + unit if unit else ''} {MARKERS.get(row['method'], '[?]')}"
+        theirs = published(self.model, target, compare_metric or row["metric"], self.classes)
+        if theirs is not None:
+            self.published_used[(target, compare_metric or row["metric"])] = theirs
+            diff = difference_pct(row["value"], theirs.value)
+            text += f" (published {num(theirs.value)}{'' if diff is None else f', {diff:+.1f} %'})"
+        return text
+
+
+def format_name(variant: str) -> str:
+    return {"int8": "Int8", "float32": "Float", "float16": "Float16"}.get(variant, variant)
+
+
+def resolution_text(cr: CardRows) -> str:
+    return f"{cr.resolution}x{cr.resolution}x3" if cr.resolution else "-"
+
+
+def tools(rows: list[dict[str, Any] | None]) -> str:
+    return ", ".join(sorted({tool_of(r) for r in rows if r is not None})) or "-"
+
+
+def network_information(cr: CardRows) -> Table:
+    src = [r for r in cr.rows if r["stage_kind"] == "source"]
+    params = cr.best(cr.targets[0], ["params"]) if cr.targets else None
+    macs = cr.best(cr.targets[0], ["macs"]) if cr.targets else None
+    quant = sorted({r["component"] for r in cr.rows if r["stage_kind"] == "quantize" and r["component"]})
+    first = cr.rows[0]
+    t = Table("Network information", ["Network Information", "Value"])
+    exports = sorted({tool_of(r) for r in cr.ok if r["stage_kind"] in ("export", "quantize")})
+    framework = src[0]["component"] if src else "-"
+    t.rows.append(["Framework", framework + (f" (converted with {', '.join(exports)})" if exports else "")])
+    t.rows.append(["MParams", f"{num(params['value'] / 1e6)} M {MARKERS.get(params['method'], '')} "
+                   f"({tool_of(params)})" if params else cr.why_missing(cr.targets[0], ("source",))])
+    if macs:
+        t.rows.append(["MMACs", f"{num(macs['value'] / 1e6)} M {MARKERS.get(macs['method'], '')} ({tool_of(macs)})"])
+    t.rows.append(["Quantization", f"int8 ({', '.join(quant)})" if quant else "none in this run"])
+    t.rows.append(["Provenance", f"{first['weights'] or 'unknown'} weights, from model source "
+                   f"`{src[0]['component'] if src else '?'}`"])
+    t.rows.append(["Resolution", resolution_text(cr)])
+    t.rows.append(["Classes", str(cr.classes)])
+    return t
+
+
+def inputs_outputs(cr: CardRows) -> list[Table]:
+    n = cr.resolution
+    quant = sorted({r["component"] for r in cr.rows if r["stage_kind"] == "quantize" and r["component"]})
+    # ONNX models are channels-first, TFLite ones channels-last (the quantizer's name says which format)
+    layouts = sorted({f"(1, 3, {n}, {n})" if "onnx" in q else f"(1, {n}, {n}, 3)" for q in quant}) or \
+        [f"(1, {n}, {n}, 3)"]
+    inputs = Table("Inputs", ["Input Shape", "Description"],
+                   [[shape, f"Single {n}x{n} RGB image"] for shape in layouts])
+    outputs = Table("Outputs", ["Output Shape", "Description"],
+                    [[f"(1, {cr.classes})", f"Per-class confidence for {cr.classes} classes"]])
+    return [inputs, outputs]
+
+
+def recommended_platforms(cr: CardRows) -> Table:
+    t = Table("Recommended platforms", ["Platform", "Supported", "Recommended", "Fit verdict"])
+    for target in cr.targets:
+        fits = [r for r in cr.ok if r["target"] == target and r["metric"].startswith("fits_")]
+        if fits:
+            outer = [r for r in fits if "external" in r["metric"]] or fits
+            inner = [r for r in fits if "internal" in r["metric"]] or fits
+            supported, recommended = all(r["value"] >= 1 for r in outer), all(r["value"] >= 1 for r in inner)
+            verdicts = {r["metric"].rsplit("_", 1)[-1]: extra_of(r).get("verdict") for r in fits}
+            why = "; ".join(f"{k}: {v}" for k, v in sorted(verdicts.items()) if v) or "from fits_* rows"
+            why += f" {MARKERS.get(fits[0]['method'], '')} ({tool_of(fits[0])})"
+        else:
+            ran = any(r["status"] == "ok" and r["stage_kind"] in ("compile", "run") and r["metric"] == "stage_seconds"
+                      and r["target"] == target for r in cr.rows)
+            supported, recommended = ran, False
+            why = "no fit verdict rows for this target" + ("" if ran else "; " + cr.why_missing(target, ("compile",)))
+        t.rows.append([target, "[x]" if supported else "[]", "[x]" if recommended else "[]", why])
+    return t
+
+
+def _memory_table(cr: CardRows, title: str, columns: list[tuple[str, list[str]]], only: set[str],
+                  device_class: str, with_dataset: bool) -> Table | None:
+    targets = [t for t in cr.targets if cr.facts[t].device_class == device_class
+               or any(r["target"] == t and r["metric"] in only for r in cr.ok)]
+    if not targets:
+        return None
+    head = ["Model", "Dataset", "Format", "Resolution", "Series"] if with_dataset else \
+        ["Model", "Format", "Resolution", "Series"]
+    t = Table(title, head + [c for c, _ in columns] + ["Tool version"])
+    for target in targets:
+        metrics = [m for _, ms in columns for m in ms]
+        variants = sorted({r["variant"] for r in cr.figures(target, metrics)}) or ["int8"]
+        for variant in variants:
+            found = [cr.best(target, ms, variant) for _, ms in columns]
+            missing = cr.why_missing(target, ("compile", "run"))
+            cells = [cr.cell(f, target, "KiB" if not with_dataset else "", missing,
+                             compare_metric=ms[0]) for f, (_, ms) in zip(found, columns, strict=True)]
+            cells = [c + (f" ({f['metric']})" if f and f["metric"] != ms[0] else "")
+                     for c, f, (_, ms) in zip(cells, found, columns, strict=True)]
+            lead = [cr.model] + ([f"{cr.classes} classes"] if with_dataset else [])
+            t.rows.append(lead + [format_name(variant), resolution_text(cr), target] + cells + [tools(found)])
+    return t
+
+
+def memory_tables(cr: CardRows) -> list[Table]:
+    tables = [_memory_table(cr, "Reference MCU memory footprint", MCU_MEMORY, MCU_ONLY, "MCU", False),
+              _memory_table(cr, "Reference NPU memory footprint", NPU_MEMORY, NPU_ONLY, "NPU", True)]
+    return [t for t in tables if t is not None]
+
+
+def _engine(row: dict[str, Any]) -> str:
+    extra = extra_of(row)
+    engine = extra.get("engine") or extra.get("delegate") or extra.get("runtime") or row["component"]
+    threads = extra.get("threads")
+    return f"{engine}" + (f", {threads} thread{'s' if threads != 1 else ''}" if threads else "")
+
+
+def inference_time(cr: CardRows) -> Table:
+    t = Table("Reference inference time", ["Model", "Format", "Resolution", "Board", "Execution Engine",
+                                           "Frequency", "Inference time (ms)", "Inf / sec", "Tool version"])
+    for target in cr.targets:
+        facts = cr.facts[target]
+        stages = sorted({(r["stage"], r["variant"], str(extra_of(r).get("threads", "")))
+                         for r in cr.figures(target, LATENCY)})
+        if not stages:
+            t.rows.append([cr.model, "-", resolution_text(cr), facts.board, "-", "-",
+                           cr.why_missing(target, ("run",)), "-", "-"])
+        for r in cr.rows:  # run stages that did not succeed are listed, not left out
+            if r["target"] == target and r["stage_kind"] == "run" and r["metric"] == "stage_seconds" \
+                    and r["status"] != "ok" and stages:
+                t.rows.append([cr.model, format_name(r["variant"]), resolution_text(cr), facts.board, r["component"],
+                               "-", cr.why_stage(r), "-", "-"])
+        for stage, variant, threads in stages:
+            rows = [r for r in cr.figures(target, LATENCY + ["inferences_per_s"], variant)
+                    if r["stage"] == stage and str(extra_of(r).get("threads", "")) == threads]
+            lat = next((r for r in rows if r["metric"] in LATENCY), None)
+            ips = next((r for r in rows if r["metric"] == "inferences_per_s"), None)
+            extra = extra_of(lat) if lat else {}
+            # a target's clock is its CPU's: it is the engine's clock only on a microcontroller
+            clock = extra.get("clock_mhz") or (facts.clock_mhz if facts.device_class == "MCU" else None)
+            board = extra.get("board") or (lat.get("host_cpu") if lat and lat["method"] == "measured-host" else None)
+            time_cell = cr.cell(lat, target, compare_metric="latency_mean_ms")
+            if lat and lat["metric"] == "latency_p50_ms":
+                time_cell = time_cell.replace(" [", " (median) [", 1)
+            t.rows.append([cr.model, format_name(variant), resolution_text(cr), board or facts.board,
+                           _engine(lat) if lat else "-", f"{num(float(clock))} MHz" if clock else "-",
+                           time_cell, cr.cell(ips, target) if ips else "-", tools([lat, ips])])
+    return t
+
+
+def multi_thread_tables(cr: CardRows) -> list[Table]:
+    """Per target and stage whose latency was measured at several thread counts (BPU-style tables)."""
+    tables = []
+    for target in cr.targets:
+        by_stage: dict[str, dict[int, dict[str, Any]]] = {}
+        for r in cr.figures(target, LATENCY + ["inferences_per_s"]):
+            threads = extra_of(r).get("threads")
+            if isinstance(threads, int):
+                by_stage.setdefault(r["stage"], {}).setdefault(threads, {}).setdefault(r["metric"], r)
+        for stage, per_thread in sorted(by_stage.items()):
+            if len(per_thread) < 2:
+                continue
+            t = Table(f"Multi-thread latency and throughput on {target} (`{stage}`)",
+                      ["Model", "Threads", "Latency (ms)", "Frame rate(FPS)", "Tool version"])
+            for threads, figs in sorted(per_thread.items()):
+                lat = figs.get("latency_p50_ms") or figs.get("latency_mean_ms")
+                ips = figs.get("inferences_per_s")
+                t.rows.append([cr.model, str(threads), cr.cell(lat, target, missing="-",
+                                                                compare_metric="latency_mean_ms") if threads == 1
+                               else cr.cell(lat, target, missing="-"), cr.cell(ips, target, missing="-"),
+                               tools([lat, ips])])
+            tables.append(t)
+    return tables
+
+
+def accuracy_tables(cr: CardRows) -> list[Table]:
+    acc = [r for r in cr.ok if r["metric"] in ("top1", "top1_float", "top1_int8", "top5_float", "top5_int8")]
+    if not acc:
+        t = Table("Accuracy", ["Model", "Format", "Resolution", "Top 1 Accuracy"])
+        for target in cr.targets:
+            t.rows.append([cr.model, "-", resolution_text(cr), f"{target}: " + cr.why_missing(target, ("evaluate",))])
+        return [t]
+    tables = []
+    for dataset in sorted({r["dataset"] or "unnamed" for r in acc}):
+        t = Table(f"Accuracy with {dataset} dataset", ["Model", "Format", "Resolution", "Top 1 Accuracy",
+                                                        "Top 5 Accuracy", "Target", "Images", "Tool version"])
+        for target in cr.targets:
+            rows = [r for r in acc if r["target"] == target and (r["dataset"] or "unnamed") == dataset]
+            for fmt, top1s, top5s in (("Float", ["top1_float"], ["top5_float"]),
+                                      ("Int8", ["top1_int8"], ["top5_int8"])):
+                variant = "float32" if fmt == "Float" else "int8"
+                top1 = next((r for r in rows if r["metric"] in top1s), None) or \
+                    next((r for r in rows if r["metric"] == "top1" and r["variant"] == variant), None)
+                top5 = next((r for r in rows if r["metric"] in top5s), None)
+                if top1 is None and top5 is None:
+                    continue
+                images = (top1 or top5)["n_images"]
+                t.rows.append([cr.model, fmt, resolution_text(cr), cr.cell(top1, target, "%", "-"),
+                               cr.cell(top5, target, "%", "-"), target, str(images or "-"), tools([top1, top5])])
+        tables.append(t)
+    return tables
+
+
+def published_sources(cr: CardRows) -> Table | None:
+    """Where each vendor figure printed in the card comes from (call after the other tables)."""
+    if not cr.published_used:
+        return None
+    t = Table("Published figures beside ours", ["Target", "Metric", "Published", "Source", "Vendor's setup"])
+    for (target, metric), p in sorted(cr.published_used.items()):
+        t.rows.append([target, metric, f"{num(p.value)} {p.unit}", f"{p.label()}, seed card {p.card}",
+                       p.published_with or "-"])
+    return t

@@ -34,7 +34,7 @@ def _zoo_bench(args: list[str], env: dict[str, str]) -> dict:
     proc = subprocess.run([sys.executable, "-m", "zoo_bench.cli", "run", "--model", MODEL, "--target", "cpu",
                            "--threads", str(THREADS), "--runs", str(RUNS), "--json", "-q", *args],
                           env=env, capture_output=True, text=True, timeout=1800)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-2000:])
     return json.loads(proc.stdout)
 
 

@@ -106,8 +106,12 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.option("--cards", is_flag=True, help="Write model_cards/MODEL.md of the run's models at the end.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: threads of this process; dask: a Dask cluster (--address, else a LocalCluster "
+                   "of --jobs workers).")
+@click.option("--address", metavar="tcp://HOST:PORT", help="Dask scheduler to use with --executor dask.")
 def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, resolution, boards, extra,
-        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards) -> None:
+        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address) -> None:
     """Run models x targets and store one row per figure.
 
     \b
@@ -143,17 +147,24 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     if dry_run:
         click.echo(plan_text(jobs_list, as_json))
         return
+    if address and executor != "dask":
+        raise UsageError("--address needs --executor dask")
     store = ResultsStore(output)
     store.check_writable()  # before any stage runs: a file, a read-only or full -o is one line, exit 2
     cache_root = cache_dir or default_cache_dir()
     ensure_writable_dir(cache_root, "--cache-dir or $ZOO_BENCH_CACHE")
     force = frozenset(rerun) | ({"run", "evaluate"} if fresh else frozenset())
-    executor = LocalExecutor(  # first: a cache directory it refuses stops the run before it is recorded
-        registry, store,
-        ExecutionOptions(cache_dir=cache_root, jobs=jobs, stage_timeout_s=timeout,
-                         options=options, force=force),
-        Progress(stream=None if quiet else sys.stderr),
-    )
+    settings = ExecutionOptions(cache_dir=cache_root, jobs=jobs,
+                                stage_timeout_s=timeout, options=options, force=force)
+    progress = Progress(stream=None if quiet else sys.stderr)
+    # first: a cache directory it refuses stops the run before it is recorded
+    if executor == "dask":
+        from .dask_executor import DaskExecutor
+
+        settings.cache_dir = settings.cache_dir.resolve()  # the workers' path to the shared cache
+        runner: LocalExecutor | DaskExecutor = DaskExecutor(registry, store, settings, progress, address=address)
+    else:
+        runner = LocalExecutor(registry, store, settings, progress)
     run_id = store.new_run({
         "argv": sys.argv, "models": [m.name for m in chosen_models], "targets": [t.id for t in chosen_targets],
         "options": options, "zoo_bench_version": __version__,
@@ -162,7 +173,7 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
         click.echo(f"run {run_id}: {len(jobs_list)} jobs -> {store.run_dir(run_id)}", err=True)
     t0 = time.time()
     try:
-        results = executor.run(run_id, jobs_list)
+        results = runner.run(run_id, jobs_list)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (execute.Interrupted)
         store.update_manifest(run_id, status="interrupted", duration_s=time.time() - t0)
         click.echo(f"zoo-bench: interrupted; finished jobs are in {store.run_dir(run_id)}", err=True)
@@ -542,6 +553,43 @@ def card(model_args: tuple[str, ...], output: Path, run_id: str | None, models: 
     for path in write_cards(rows, rid, cards_dir, wanted, target_facts(registry), plugin_sections(registry),
                             lambda m: command.replace("{model}", m)):
         click.echo(str(path))
+
+
+@cli.command()
+@click.option("--scheduler", required=True, metavar="tcp://HOST:PORT", help="The Dask scheduler to join.")
+@click.option("--resources", "resources", multiple=True, metavar="NAME=N",
+              help="Resources this worker owns, e.g. board-imx93-lab1=1 for a board plugged in here.")
+@click.option("--nworkers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (stages at once on this machine).")
+def worker(scheduler, resources, nworkers) -> None:
+    """Join a Dask cluster as a zoo-bench worker (a thin wrapper over `dask worker`).
+
+    \b
+    Examples:
+      zoo-bench worker --scheduler tcp://10.0.0.5:8786
+      zoo-bench worker --scheduler tcp://10.0.0.5:8786 --resources board-imx93-lab1=1
+    Board runs of board imx93-lab1 go only to a worker that owns board-imx93-lab1. Every worker
+    must see the run's --cache-dir at the same path (a shared folder) and have zoo-bench and
+    its plugins installed.
+    """
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("distributed") is None:
+        raise UsageError("zoo-bench worker needs Dask: pip install 'zoo-bench[dask]'")
+    for item in resources:
+        name, sep, value = item.partition("=")
+        try:
+            float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise UsageError(f"resource {item!r} is not NAME=NUMBER (e.g. board-imx93-lab1=1)")
+    cmd = [sys.executable, "-m", "distributed.cli.dask_worker", scheduler, "--nthreads", "1",
+           "--nworkers", str(nworkers)]
+    if resources:
+        cmd += ["--resources", " ".join(resources)]
+    sys.exit(subprocess.call(cmd))
 
 
 @cli.command()

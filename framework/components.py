@@ -178,6 +178,11 @@ class Component:
     options: ClassVar[dict[str, Option | str]] = {}
     #: Outputs depend on the machine (timings): the cache key then includes the host.
     host_dependent: ClassVar[bool] = False
+    #: The stage times something: it holds its device alone while it runs (``resources.py``).
+    measures: ClassVar[bool] = False
+    #: Peak memory of the stage's process in MiB (0: small); the local executor starts no more
+    #: stages at once than fit in the machine's memory.
+    peak_memory_mb: ClassVar[int] = 0
 
     def tool_versions(self) -> dict[str, str]:
         """Versions of the tools this component drives, e.g. ``{"vela": "5.2.0"}``."""
@@ -194,6 +199,15 @@ class Component:
         ``options`` are the stage's merged options (a board runner looks up its board there).
         """
         return None
+
+    def device(self, target: Target | None, options: dict[str, Any] | None = None) -> str | None:
+        """The device a stage of this component occupies besides the host: ``board-<id>`` for a
+        component with a ``board``/``boards`` option (the board named, else the target's), else
+        ``None``. Cheap, no I/O: it is called in the controlling process to schedule."""
+        if "board" not in self.options and "boards" not in self.options:
+            return None
+        board = str((options or {}).get("board") or "").split(",")[0].strip()
+        return f"board-{board or (target.id if target else 'unknown')}"
 
     def describe(self) -> str:
         return (self.__doc__ or "").strip().splitlines()[0] if self.__doc__ else ""
@@ -268,6 +282,7 @@ class Runner(Component):
     kind = "run"
     accepts: ClassVar[tuple[str, ...]] = ()
     host_dependent = True
+    measures = True
 
     def run(self, ctx: StageContext) -> StageOutput:
         raise NotImplementedError

@@ -35,6 +35,7 @@ CHUNK = 64
 NO_DATASET = "no --dataset given: accuracy not measured"
 #: Distributions whose version can change the evaluator's figures (decoding, arrays, runtimes).
 RUNTIMES = ("numpy", "pillow", "ai-edge-litert", "onnxruntime")
+NO_DATASET = "no --dataset given: accuracy not measured"
 
 
 def topk_hits(logits: Any, labels: Any, k: int) -> Any:
@@ -61,6 +62,8 @@ class AccuracyEvaluator(Runner):
 
     name = "accuracy"
     accepts = ("tflite", "onnx")
+    #: It counts hits, it times nothing: it may run beside conversions.
+    measures = False
     options = {
         "dataset": Option("path", help="class-per-folder image folder (no data set: the stage is skipped)"),
         "max_images": Option("int", min=1, help="evaluate at most this many images (round-robin over classes; "
@@ -76,6 +79,9 @@ class AccuracyEvaluator(Runner):
         return {name: dist_version(name) for name in RUNTIMES}
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
+        # Decided here, in the controlling process: a skip for want of a data set costs no process.
+        if options is not None and not options.get("dataset"):
+            return NO_DATASET
         if importlib.util.find_spec("PIL") is None:
             return "Pillow is not installed (pip install pillow)"
         if options is not None and not options.get("dataset"):  # skipped before a process starts

@@ -66,6 +66,8 @@ class KerasApplicationsSource(ModelSource):
 
     name = catalog.KERAS
     export_formats = ("tflite",)
+    #: TensorFlow/torch in the stage process: ResNet50V2 peaks at ~2.8 GB (TOOLCHAIN.md, Quantization).
+    peak_memory_mb = 3000
     options = SOURCE_OPTIONS
 
     def input_files(self, options: dict[str, Any]) -> list[Path]:

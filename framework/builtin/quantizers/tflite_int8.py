@@ -43,6 +43,8 @@ class TfliteInt8Quantizer(Quantizer):
     name = "tflite_int8"
     accepts = ("keras", "torch", "tflite")
     produces = "tflite"
+    #: TensorFlow/torch in the stage process: ResNet50V2 peaks at ~2.8 GB (TOOLCHAIN.md, Quantization).
+    peak_memory_mb = 3000
     options = {
         **CALIBRATION_OPTIONS,
         "input_type": Option("choice", choices=INPUT_TYPES, default="int8", help="type of the model's input"),

@@ -57,6 +57,8 @@ class FakeSource(ModelSource):
             time.sleep(3600)
         if model.name == "fake_fail":
             raise RuntimeError("the fake model refuses to build")
+        # executor tests make builds last a while to see what overlaps
+        time.sleep(float(os.environ.get("ZB_FAKE_BUILD_SLEEP", "0")))
         rng = np.random.default_rng(0 if model.name == "fake_tiny" else 1)
         w1 = rng.normal(size=(8 * 8 * 3, 16)).astype(np.float32)
         w2 = rng.normal(size=(16, model.classes)).astype(np.float32)

@@ -23,14 +23,20 @@ The NPU is reached through an external delegate named by the stage option ``dele
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import Figure, Runner, StageContext, StageOutput, Target, UsageError
+from zoo_bench import Figure, StageContext, StageOutput, UsageError
 from zoo_bench.board import litert_bench
-from zoo_bench.board.inventory import Board, boards_file, no_board_reason, select_board
-from zoo_bench.board.ssh import SshConnectionError, SshError, SshTimeout, SshTransport
+from zoo_bench.board.inventory import Board, select_board
+from zoo_bench.board.session import (
+    BOARD_SELECTION,
+    SETUP_TIMEOUT_S,
+    BoardCommandFailed,
+    SshBoardRunner,
+    board_session,
+)
+from zoo_bench.board.ssh import SshTransport
 from zoo_bench.board.tflite_report import BenchmarkModelReport, parse_benchmark_model, parse_python_report
 from zoo_bench.options import Option
 from zoo_bench.timing import latency_figures
@@ -42,10 +48,7 @@ DEFAULT_DELEGATES = {
     "vx": "/usr/lib/libvx_delegate.so",
 }
 BOARD_OPTIONS = {
-    "boards": Option("path", must_exist=False,
-                     help="boards.toml to read (default $ZOO_BENCH_BOARDS, else ~/.config/zoo-bench/boards.toml)"),
-    "board": Option("str", help="board id(s) of boards.toml to use, comma separated (default: the first of the "
-                                "target)"),
+    **BOARD_SELECTION,
     "threads": Option("int", default=1, min=1, max=256, help="CPU threads of the runtime (set per stage by the plan)"),
     "runs": Option("int", default=50, min=1, help="timed inferences (benchmark_model: at least this many)"),
     "warmup": Option("int", default=5, min=0, help="untimed inferences before timing (0: none)"),
@@ -54,26 +57,14 @@ BOARD_OPTIONS = {
                             help="seconds the benchmark may take on the board"),
 }
 _TFLITE_VERSION_IN_PATH = re.compile(r"tensorflow-lite-(\d+\.\d+(?:\.\d+)?)")
-SETUP_TIMEOUT_S = 120.0
 
 
-class ImxBoardRunner(Runner):
+class ImxBoardRunner(SshBoardRunner):
     """Runs .tflite models on i.MX boards over SSH (benchmark_model or the board's Python runtime)."""
 
     name = "imx_board"
     accepts = ("tflite", "vela-tflite")
     options = BOARD_OPTIONS
-
-    def input_files(self, options: dict[str, Any]) -> list[Path]:
-        """The boards file: a re-flashed board (its ``bsp``) or another host changes the key."""
-        path = boards_file(options)
-        return [path] if path.is_file() else []
-
-    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        reason = no_board_reason(options, target.id if target else "?")
-        if reason is None and shutil.which("ssh") is None:
-            reason = "the OpenSSH client `ssh` is not installed (e.g. apt-get install openssh-client)"
-        return reason
 
     def run(self, ctx: StageContext) -> StageOutput:
         board = select_board(ctx.options, ctx.target.id)
@@ -92,26 +83,13 @@ class ImxBoardRunner(Runner):
         ctx.log(f"board {board.id} of {board.source} ({ctx.target.id}, BSP {board.bsp or 'unknown'}): {runtime}, "
                 f"{threads} thread(s), delegate {delegate}, {warmup} warm-up + {runs} runs")
         ssh = board.transport()
-        remote_dir: str | None = None
-        try:
-            remote_dir = ssh.make_temp_dir(board.workdir, SETUP_TIMEOUT_S)
+        with board_session(ctx, ssh, board.workdir) as remote_dir:
             model = f"{remote_dir}/{artifact.path.name}"
             ssh.put(artifact.path, model, SETUP_TIMEOUT_S)
             if runtime == "benchmark_model":
                 figures = self._benchmark_model(ssh, board, model, threads, runs, warmup, delegate_path, limit)
             else:
                 figures = self._python(ssh, board, remote_dir, model, threads, runs, warmup, delegate_path, limit)
-        except SshTimeout as exc:
-            raise BoardTimeout(str(exc)) from None
-        except SshConnectionError as exc:
-            raise BoardConnectionLost(str(exc)) from None
-        except SshError as exc:  # RemoteCommandError and the rest: the board's own error is in the message
-            raise BoardCommandFailed(str(exc)) from None
-        finally:
-            if remote_dir is not None:
-                self._cleanup(ctx, ssh, remote_dir)
-            for line in ssh.log:  # attempts and retries, kept in the stage log on failure too
-                ctx.log(line)
         # "warmup" (the warm-up runs done, as the benchmark reported them) comes with each figure
         common = {**board.public_facts(), "threads": threads, "delegate": delegate, "warmup_requested": warmup}
         if delegate_path:
@@ -119,13 +97,6 @@ class ImxBoardRunner(Runner):
         for fig in figures:
             fig.extra = {**common, **fig.extra}
         return StageOutput(figures=figures)
-
-    @staticmethod
-    def _cleanup(ctx: StageContext, ssh: SshTransport, remote_dir: str) -> None:
-        try:
-            ssh.remove_dir(remote_dir, SETUP_TIMEOUT_S / 4)
-        except (SshError, ValueError) as exc:  # the board may be gone; the result stands
-            ctx.log(f"could not remove {remote_dir} from the board: {exc}")
 
     # --- the two benchmarks ------------------------------------------------------------------
     def _python(self, ssh: SshTransport, board: Board, remote_dir: str, model: str, threads: int, runs: int,
@@ -228,14 +199,3 @@ def option(ctx: StageContext, name: str) -> Any:
     decl = BOARD_OPTIONS[name]
     return decl.default if value is None else decl.parse(name, value)
 
-
-class BoardConnectionLost(RuntimeError):
-    """The board could not be reached, or the connection dropped, on every attempt."""
-
-
-class BoardTimeout(RuntimeError):
-    """A command on the board ran past its time limit."""
-
-
-class BoardCommandFailed(RuntimeError):
-    """The benchmark ran on the board and failed (its own error is in the message)."""

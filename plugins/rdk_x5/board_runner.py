@@ -10,40 +10,37 @@ The plan runs it with 1, 4 and 8 threads: D-Robotics' cards publish the 1-thread
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
-from zoo_bench import Figure, Runner, StageContext, StageOutput, Target, UsageError
-from zoo_bench.board.inventory import no_board_reason, select_board
-from zoo_bench.board.ssh import SshConnectionError, SshError, SshTimeout, SshTransport
+from zoo_bench import Figure, StageContext, StageOutput, UsageError
+from zoo_bench.board.inventory import select_board
+from zoo_bench.board.session import (
+    BOARD_SELECTION,
+    SETUP_TIMEOUT_S,
+    BoardCommandFailed,
+    SshBoardRunner,
+    board_session,
+)
 from zoo_bench.options import Option
 
 from .hrt_report import HrtPerf, HrtReportError, parse_hrt_perf, parse_runtime_version
 
-SETUP_TIMEOUT_S = 120.0
 DEFAULT_TOOL = "hrt_model_exec"
 
 
-class RdkBoardRunner(Runner):
+class RdkBoardRunner(SshBoardRunner):
     """Runs NV12 .bin models on RDK X5 boards over SSH with hrt_model_exec perf."""
 
     name = "rdk_board"
     accepts = ("hbm-bin",)
     options = {
-        "boards": "boards.toml to read (default ./boards.toml or $ZOO_BENCH_BOARDS)",
-        "board": "board id(s) of boards.toml to use, comma separated (default: the first of the target)",
+        **BOARD_SELECTION,
         "threads": Option("int", default=1, min=1, help="hrt_model_exec --thread_num (set per stage by the plan)"),
         "frame_count": Option("int", default=200, min=1, help="hrt_model_exec --frame_count (default 200)"),
         "hrt_model_exec": Option("str", default=DEFAULT_TOOL,
                                  help="path of hrt_model_exec on the board (default: on the board's PATH)"),
         "board_timeout": Option("int", default=600, min=1, help="seconds each command may take on the board"),
     }
-
-    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        reason = no_board_reason(options, target.id if target else "?")
-        if reason is None and shutil.which("ssh") is None:
-            reason = "the OpenSSH client `ssh` is not installed (e.g. apt-get install openssh-client)"
-        return reason
 
     def run(self, ctx: StageContext) -> StageOutput:
         artifact = ctx.input
@@ -56,9 +53,7 @@ class RdkBoardRunner(Runner):
         limit = float(ctx.options.get("board_timeout", 600))
         ctx.log(f"board {board.id} ({ctx.target.id}): {tool} perf, {threads} thread(s), {frames} frames")
         ssh = board.transport()
-        remote_dir: str | None = None
-        try:
-            remote_dir = ssh.make_temp_dir(board.workdir, SETUP_TIMEOUT_S)
+        with board_session(ctx, ssh, board.workdir) as remote_dir:
             model = f"{remote_dir}/{artifact.path.name}"
             ssh.put(artifact.path, model, SETUP_TIMEOUT_S)
             info = ssh.run([tool, "model_info", "--model_file", model], limit)
@@ -66,15 +61,6 @@ class RdkBoardRunner(Runner):
                 ctx.log(f"model_info: {line}")
             perf = ssh.run([tool, "perf", "--model_file", model, "--thread_num", str(threads),
                             "--frame_count", str(frames)], limit)
-        except SshTimeout as exc:
-            raise BoardTimeout(str(exc)) from None
-        except SshConnectionError as exc:
-            raise BoardConnectionLost(str(exc)) from None
-        except SshError as exc:  # RemoteCommandError and the rest: the board's own error is in the message
-            raise BoardCommandFailed(str(exc)) from None
-        finally:
-            if remote_dir is not None:
-                _cleanup(ctx, ssh, remote_dir)
         try:
             report = parse_hrt_perf(perf.stdout + "\n" + perf.stderr)
         except HrtReportError as exc:
@@ -92,13 +78,6 @@ def _with_runtime(report: HrtPerf, version: str | None) -> HrtPerf:
     return replace(report, runtime_version=version) if version else report
 
 
-def _cleanup(ctx: StageContext, ssh: SshTransport, remote_dir: str) -> None:
-    try:
-        ssh.remove_dir(remote_dir, SETUP_TIMEOUT_S / 4)
-    except (SshError, ValueError) as exc:  # the board may be gone; the result stands
-        ctx.log(f"could not remove {remote_dir} from the board: {exc}")
-
-
 def perf_figures(report: HrtPerf, extra: dict[str, Any]) -> list[Figure]:
     """Result rows from one ``hrt_model_exec perf`` report: what it printed, nothing derived."""
     version = report.runtime_version
@@ -113,14 +92,3 @@ def perf_figures(report: HrtPerf, extra: dict[str, Any]) -> list[Figure]:
         figures.append(fig("init_ms", report.load_ms, "ms"))
     return figures
 
-
-class BoardConnectionLost(RuntimeError):
-    """The board could not be reached, or the connection dropped, on every attempt."""
-
-
-class BoardTimeout(RuntimeError):
-    """A command on the board ran past its time limit."""
-
-
-class BoardCommandFailed(RuntimeError):
-    """hrt_model_exec ran on the board and failed (its own error is in the message)."""

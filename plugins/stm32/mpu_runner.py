@@ -19,11 +19,11 @@ delegate library.
 from __future__ import annotations
 
 import re
-import shutil
 from typing import Any
 
-from zoo_bench import Figure, Runner, StageContext, StageOutput, Target, UsageError
-from zoo_bench.board.inventory import no_board_reason, select_board
+from zoo_bench import Figure, StageContext, StageOutput, UsageError
+from zoo_bench.board.inventory import select_board
+from zoo_bench.board.session import BOARD_SELECTION, SETUP_TIMEOUT_S, SshBoardRunner
 from zoo_bench.board.ssh import SshError, SshTransport
 from zoo_bench.board.tflite_report import BenchmarkModelReport, parse_benchmark_model
 from zoo_bench.options import Option
@@ -31,7 +31,6 @@ from zoo_bench.options import Option
 DEFAULT_DELEGATES = {"vx": "/usr/lib/libvx_delegate.so.2"}
 BENCHMARK_MODEL_GLOB = "/usr/local/bin/tensorflow-lite-*/tools/benchmark_model"
 XLA_BENCHMARK = "x-linux-ai-benchmark"
-SETUP_TIMEOUT_S = 120.0
 _VERSION_IN_PATH = re.compile(r"tensorflow-lite-(\d+\.\d+(?:\.\d+)?)")
 
 
@@ -84,14 +83,13 @@ def benchmark_model_rows(report: BenchmarkModelReport, version: str, extra: dict
     return rows
 
 
-class Stm32MpBoardRunner(Runner):
+class Stm32MpBoardRunner(SshBoardRunner):
     """Runs .tflite models on STM32MP1/MP2 boards over SSH (x-linux-ai-benchmark or benchmark_model)."""
 
     name = "stm32mp_board"
     accepts = ("tflite",)
     options = {
-        "boards": "boards.toml to read (default ./boards.toml or $ZOO_BENCH_BOARDS)",
-        "board": "board id(s) of boards.toml to use, comma separated (default: the first of the target)",
+        **BOARD_SELECTION,
         "threads": Option("int", default=2, min=1, help="CPU threads (set per stage by the plan)"),
         "runs": Option("int", default=50, min=1, help="timed inferences (benchmark_model)"),
         "warmup": Option("int", default=5, min=0, help="untimed inferences first (benchmark_model)"),
@@ -101,12 +99,6 @@ class Stm32MpBoardRunner(Runner):
         "xlinuxai_benchmark": Option("str", default=XLA_BENCHMARK, help="x-linux-ai-benchmark on the board"),
         "board_timeout": Option("float", default=600.0, min=1, help="seconds the benchmark may take"),
     }
-
-    def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
-        reason = no_board_reason(options, target.id if target else "?")
-        if reason is None and shutil.which("ssh") is None:
-            reason = "the OpenSSH client `ssh` is not installed (e.g. apt-get install openssh-client)"
-        return reason
 
     def run(self, ctx: StageContext) -> StageOutput:
         board = select_board(ctx.options, ctx.target.id)

@@ -15,14 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from zoo_bench import ToolUnavailable
 from zoo_bench.board.dead_boards import RUN_ID_ENV
+from zoo_bench.board.session import BoardCommandFailed, BoardConnectionLost, BoardTimeout
 from zoo_bench.board.tflite_report import parse_benchmark_model
-from zoo_bench_nxp_imx.board_runner import (
-    BoardCommandFailed,
-    BoardConnectionLost,
-    BoardTimeout,
-    ImxBoardRunner,
-    benchmark_model_figures,
-)
+from zoo_bench_nxp_imx.board_runner import ImxBoardRunner, benchmark_model_figures
 from zoo_bench_nxp_imx.targets import imx_targets
 
 from tests.fixtures.sshd import wait_until

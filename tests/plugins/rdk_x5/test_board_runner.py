@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from zoo_bench import Artifact
-from zoo_bench_rdk_x5.board_runner import BoardCommandFailed, RdkBoardRunner
+from zoo_bench.board.session import BoardCommandFailed
+from zoo_bench_rdk_x5.board_runner import RdkBoardRunner
 
 from .conftest import TARGET
 

@@ -34,7 +34,7 @@ def row(metric: str, value: float | None, target: str = "stm32h7", status: str =
     base = dict(run_id="r1", model=MODEL, target=target, vendor="v", stage="compile:footprint",
                 stage_kind="compile", component="footprint", variant="int8", metric=metric, value=value,
                 unit="KiB", status=status, method="model-estimate", tool="tflm-planner", tool_version="0.1",
-                resolution=224, classes=1000, weights="random")
+                resolution=224, classes=5, weights="random")  # ST's card: 5 classes (flowers)
     base.update(kw)
     return asdict(Record(**base))
 
@@ -79,6 +79,13 @@ def test_stm32_shaped_rows_fill_the_vendor_tables_with_published_figures_beside_
     assert "not measured: `run:mp1_board` skipped: no board for target stm32mp1 in boards.toml" in text
     assert "| stm32h7 | [x] | [x] | flash: fits internal; ram: fits internal [E] (tflm-planner 0.1) |" in text
     assert "| MParams | 1.68 M [H] (keras 3.15.1) |" in text
+
+
+def test_a_card_of_another_class_count_stands_beside_ours_without_a_difference():
+    rows = [{**r, "classes": 1000} for r in stm32_rows()]
+    text = render_card(MODEL, rows, "r1", FACTS)
+    assert "| 707.3 KiB [E] (published 686.5 for 5 classes; run with --classes 5 to compare) |" in text
+    assert "+3.0 %" not in text
 
 
 def test_npu_table_and_multi_thread_table_when_rows_have_them():

@@ -189,7 +189,10 @@ def test_two_real_runs_of_the_same_build_compare_clean(tmp_path):
         proc = run_cli(["run", "-m", "mobilenet_v2_0.35_128", "-t", "cpu", "-o", str(out), "-q", "--rerun", "run",
                         "--runs", "40", "--threads", "1"], env=env)
         assert proc.returncode == 0, proc.stderr
-    report = run_cli(["compare", "-o", str(out), "--json", "--require-fresh"], env=env)
+    # The two measurements are minutes apart: on a busy 2-core CI machine the median itself can move
+    # by more than the default 5 % (seen once with other tests running beside it), so this test
+    # allows 20 %; the regression test above slows a model far beyond that.
+    report = run_cli(["compare", "-o", str(out), "--json", "--require-fresh", "--latency-threshold", "20"], env=env)
     changes = json.loads(report.stdout)["changes"]
     failures = [c for c in changes if c["verdict"] in ("regression", "broken", "gone")]
     assert report.returncode == 0 and not failures, failures

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from zoo_bench import Artifact, ModelSpec, StageContext
+from zoo_bench.testing import make_context
 from zoo_bench_nxp_imx.targets import imx_targets
 
 HERE = Path(__file__).resolve().parent
@@ -35,12 +36,10 @@ def make_ctx(tmp_path: Path) -> Callable[..., StageContext]:
 
     def make(artifact_path: Path, *, target: str = "imx93", fmt: str = "tflite", options: dict[str, Any] | None = None,
              stage_id: str = "stage") -> StageContext:
-        workdir = tmp_path / "work" / stage_id.replace(":", "_")
-        workdir.mkdir(parents=True, exist_ok=True)
         spec = ModelSpec(name="tiny", source="test", family="tiny", resolution=32, native_format="keras", classes=10)
         artifact = Artifact(path=artifact_path, format=fmt, precision="int8")
-        return StageContext(model=spec, target=TARGETS[target], stage_id=stage_id, options=dict(options or {}),
-                            inputs={"upstream": artifact}, workdir=workdir)
+        return make_context(spec, tmp_path / "work" / stage_id.replace(":", "_"), inputs={"upstream": artifact},
+                            options=options, target=TARGETS[target], stage_id=stage_id)
 
     return make
 

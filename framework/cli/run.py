@@ -1,0 +1,191 @@
+"""`zoo-bench run`: models x targets into the results store, and its summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import UsageError
+from ..table import format_table
+from ._common import DEFAULT_MODEL, DEFAULT_TARGET, _parse_kv, _registry, _timeout
+
+
+@click.command()
+@click.option("--model", "-m", "models", multiple=True, default=[DEFAULT_MODEL], show_default=True,
+              help="Model names, family names, globs (efficientnet_lite*), 'all' or model files; comma lists allowed.")
+@click.option("--target", "-t", "targets", multiple=True, default=[DEFAULT_TARGET], show_default=True,
+              help="Target ids, globs or 'all'; comma lists allowed.")
+@click.option("--output", "-o", "output", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
+              show_default=True, help="Results store directory.")
+@click.option("--dataset", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Class-per-subfolder images for calibration and accuracy.")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once.")
+@click.option("--threads", type=click.IntRange(1, 256), help="Runtime threads for host/board runs.")
+@click.option("--runs", type=click.IntRange(1), help="Timed inferences per measurement.")
+@click.option("--warmup", type=click.IntRange(0), help="Untimed inferences before timing.")
+@click.option("--classes", type=click.IntRange(2), help="Rebuild the classifier head with N classes.")
+@click.option("--resolution", type=click.IntRange(1, 8192),
+              help="Input size for model files whose height/width are dynamic (others keep their own).")
+@click.option("--boards", type=click.Path(path_type=Path), help="Board inventory (boards.toml) for board runners.")
+@click.option("--set", "-s", "extra", multiple=True, metavar="KEY=VALUE",
+              help="Any other component option, e.g. -s calibration_images=50 (listed by `zoo-bench plugins -v`).")
+@click.option("--timeout", default="3600", show_default=True, callback=_timeout, help="Seconds per stage (>= 1).")
+@click.option("--cache-dir", type=click.Path(path_type=Path),
+              help="Artifact cache [env ZOO_BENCH_CACHE, ~/.cache/zoo-bench].")
+@click.option("--rerun", multiple=True,
+              type=click.Choice(["source", "export", "quantize", "compile", "run", "evaluate"]),
+              help="Redo these stage kinds even when cached (e.g. --rerun run to re-measure).")
+@click.option("--fresh", is_flag=True,
+              help="Re-measure: redo every run and evaluate stage, reuse cached artifacts (for compare).")
+@click.option("--dry-run", is_flag=True, help="Print each job's stages and exit without running anything.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.option("--cards", is_flag=True, help="Write model_cards/MODEL.md of the run's models at the end.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: threads of this process; dask: a Dask cluster (--address, else a LocalCluster "
+                   "of --jobs workers).")
+@click.option("--address", metavar="tcp://HOST:PORT", help="Dask scheduler to use with --executor dask.")
+def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, resolution, boards, extra,
+        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address) -> None:
+    """Run models x targets and store one row per figure.
+
+    \b
+    Examples:
+      zoo-bench run --model mobilenet_v2_0.35_128 --target cpu
+      zoo-bench run --model 'efficientnet_lite*' --target cpu,imx93 --jobs 2
+      zoo-bench run --model all --target cpu --dataset ./images --json
+    A repeated run is served from the artifact cache (its rows say cached); --fresh re-measures.
+    Exit code: 0 when no job failed, 1 when one did, 2 for bad input.
+    """
+    from ..cache import default_cache_dir
+    from ..execute import ExecutionOptions, LocalExecutor
+    from ..options import CLI_OPTIONS, check_jobs
+    from ..paths import ensure_writable_dir
+    from ..plan import STAGE_KINDS, check_boards_file, plan_jobs, resolve_models, resolve_targets
+    from ..progress import Progress
+    from ..store import ResultsStore
+
+    registry = _registry()
+    chosen_targets = resolve_targets(list(targets), registry)
+    chosen_models = resolve_models(list(models), registry, classes=classes, resolution=resolution)
+    check_boards_file(boards, registry)
+    options: dict[str, Any] = _parse_kv(extra)
+    for key, value in (("dataset", dataset), ("threads", threads), ("runs", runs), ("warmup", warmup),
+                       ("boards", boards)):
+        if value is not None:
+            options[key] = str(value.resolve()) if isinstance(value, Path) else value
+    jobs_list = plan_jobs(chosen_models, chosen_targets, options)  # plans see the options as given
+    # Typed and checked against every component of the planned jobs before anything runs:
+    # an unknown key or a bad value is exit 2 here, not a surprise in a worker.
+    options = check_jobs(jobs_list, lambda spec: registry.component(STAGE_KINDS[spec.kind], spec.component),
+                         options, CLI_OPTIONS)
+    if dry_run:
+        click.echo(plan_text(jobs_list, as_json))
+        return
+    if address and executor != "dask":
+        raise UsageError("--address needs --executor dask")
+    store = ResultsStore(output)
+    store.check_writable()  # before any stage runs: a file, a read-only or full -o is one line, exit 2
+    cache_root = cache_dir or default_cache_dir()
+    ensure_writable_dir(cache_root, "--cache-dir or $ZOO_BENCH_CACHE")
+    force = frozenset(rerun) | ({"run", "evaluate"} if fresh else frozenset())
+    settings = ExecutionOptions(cache_dir=cache_root, jobs=jobs,
+                                stage_timeout_s=timeout, options=options, force=force)
+    progress = Progress(stream=None if quiet else sys.stderr)
+    # first: a cache directory it refuses stops the run before it is recorded
+    if executor == "dask":
+        from ..dask_executor import DaskExecutor
+
+        settings.cache_dir = settings.cache_dir.resolve()  # the workers' path to the shared cache
+        runner: LocalExecutor | DaskExecutor = DaskExecutor(registry, store, settings, progress, address=address)
+    else:
+        runner = LocalExecutor(registry, store, settings, progress)
+    run_id = store.new_run({
+        "argv": sys.argv, "models": [m.name for m in chosen_models], "targets": [t.id for t in chosen_targets],
+        "options": options, "zoo_bench_version": __version__,
+    })
+    if not quiet:
+        click.echo(f"run {run_id}: {len(jobs_list)} jobs -> {store.run_dir(run_id)}", err=True)
+    t0 = time.time()
+    try:
+        results = runner.run(run_id, jobs_list)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (execute.Interrupted)
+        store.update_manifest(run_id, status="interrupted", duration_s=time.time() - t0)
+        click.echo(f"zoo-bench: interrupted; finished jobs are in {store.run_dir(run_id)}", err=True)
+        sys.exit(128 + int(getattr(exc, "signum", 2)))
+    duration = time.time() - t0
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "skipped")}
+    store.update_manifest(run_id, status="finished", duration_s=duration, jobs=counts)
+    if as_json:
+        click.echo(json.dumps({
+            "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
+            "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
+                      "stages": r.stage_statuses()} for r in results],
+            "counts": counts, "unsaved": store.unsaved_json(),
+        }, indent=2, default=str))
+    else:
+        click.echo(summary_table(results))
+        click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
+                   f"rows: zoo-bench results --output {output} --run {run_id}")
+    for line in store.unsaved_report(rows_on_stdout=not as_json):
+        click.echo(f"zoo-bench: error: {line}", err=True)
+    if not as_json:  # rows that could be written nowhere else (in the JSON summary with --json)
+        for job in store.unsaved_json().values():
+            for row in job["rows"] or []:
+                click.echo(json.dumps(row, default=str))
+    if cards:
+        from .store_commands import card
+
+        click.get_current_context().invoke(card, output=output, run_id=run_id)
+    sys.exit(1 if counts["failed"] or store.unsaved else 0)
+
+
+def plan_text(jobs, as_json: bool) -> str:
+    if as_json:
+        return json.dumps([{"job": j.id, "skip_reason": j.skip_reason,
+                            "stages": [{"id": s.id, "kind": s.kind, "component": s.component, "inputs": list(s.inputs),
+                                        "options": s.options_dict(), "variant": s.variant} for s in j.stages]}
+                           for j in jobs], indent=2, default=str)
+    lines = []
+    for job in jobs:
+        lines.append(f"{job.id}" + (f"  (skipped: {job.skip_reason})" if job.skip_reason else ""))
+        for s in job.stages:
+            opts = " ".join(f"{k}={v}" for k, v in s.options_dict().items())
+            after = f"  <- {', '.join(s.inputs)}" if s.inputs else ""
+            lines.append(f"  {s.id:<28} {s.component:<20} {opts}{after}")
+    return "\n".join(lines)
+
+
+def summary_table(results) -> str:
+    """One line per stage that produced a latency (measured or estimated) per job."""
+    headers = ["model", "target", "stage", "latency ms", "p90 ms", "size KiB", "method", "status", "cached"]
+    rows = []
+    for res in results:
+        model, target = res.job_id.split("@", 1)
+        ok = [r for r in res.records if r.status == "ok" and r.metric != "stage_seconds"]
+        sizes = {r.variant: r.value for r in ok if r.metric == "model_size_kib"}
+        stages: dict[str, dict[str, Any]] = {}
+        for rec in ok:
+            if rec.metric in ("latency_p50_ms", "latency_mean_ms", "latency_p90_ms"):
+                slot = stages.setdefault(rec.stage, {"variant": rec.variant, "method": rec.method,
+                                                     "cached": "cached" if rec.cached else ""})
+                slot[rec.metric] = rec.value
+        if not stages:
+            rows.append([model, target, "", None, None, None, "", res.status, ""])
+        for stage, slot in stages.items():
+            latency = slot.get("latency_p50_ms", slot.get("latency_mean_ms"))
+            rows.append([model, target, stage, latency, slot.get("latency_p90_ms"), sizes.get(slot["variant"]),
+                         slot["method"], res.status, slot["cached"]])
+    lines = [format_table(headers, rows)]
+    problems = [(r.job_id, rec) for r in results for rec in r.records
+                if rec.metric == "stage_seconds" and rec.status != "ok" and "blocked_by" not in rec.extra]
+    if problems:
+        lines.append("")
+        lines += [f"{job}  {rec.stage}: {rec.status}: {rec.reason}" for job, rec in problems]
+    return "\n".join(lines)

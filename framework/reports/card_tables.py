@@ -13,11 +13,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .published import difference_pct, published
+from .card_notes import Footnotes, fitted_on, tool_versions, vendor_figure
+from .escape import md_code, md_text
+from .published import difference_pct
 
 MARKERS = {"measured-host": "[H]", "measured-board": "[B]", "tool-estimate": "[T]", "model-estimate": "[E]"}
 LEGEND = [("[H]", "measured on the host that ran zoo-bench"), ("[B]", "measured on the board"),
-          ("[T]", "estimated by the vendor's tool"), ("[E]", "estimated by zoo-bench from the model")]
+          ("[T]", "estimated by the vendor's tool"), ("[E]", "estimated by zoo-bench from the model"),
+          ("(cached)", "a measurement served from the artifact cache of an earlier run, not measured again")]
+#: measurements whose cached copy is worth a marker (an estimate from the cache is the same estimate)
+MEASURED = ("measured-host", "measured-board")
 #: preferred source when several stages report the same figure for a target
 METHOD_RANK = {"measured-board": 0, "tool-estimate": 1, "measured-host": 2, "model-estimate": 3}
 
@@ -71,7 +76,7 @@ def extra_of(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def tool_of(row: dict[str, Any]) -> str:
-    return f"{row['tool']} {row['tool_version']}".strip()
+    return md_text(f"{row['tool']} {row['tool_version']}".strip())
 
 
 class CardRows:
@@ -79,6 +84,7 @@ class CardRows:
 
     def __init__(self, model: str, rows: list[dict[str, Any]], targets: dict[str, TargetFacts]):
         self.model = model
+        self.name = md_text(model)  # the model name as literal markdown (a store may hold any name)
         self.rows = rows
         self.ok = [r for r in rows if r["status"] == "ok" and r["metric"] != "stage_seconds"]
         self.targets = sorted({r["target"] for r in rows})
@@ -87,6 +93,8 @@ class CardRows:
         self.resolution, self.classes = first["resolution"], first["classes"]
         #: vendor figures printed beside ours, by (target, metric), listed with their source under the tables
         self.published_used: dict[tuple[str, str], Any] = {}
+        #: each distinct "not measured" reason once, as a footnote
+        self.footnotes = Footnotes()
 
     def figures(self, target: str, metrics: list[str], variant: str | None = None) -> list[dict[str, Any]]:
         found = [r for r in self.ok if r["target"] == target and r["metric"] in metrics
@@ -98,7 +106,8 @@ class CardRows:
         return found[0] if found else None
 
     def why_missing(self, target: str, kinds: tuple[str, ...]) -> str:
-        """'not measured: <reason>' for a figure that stages of ``kinds`` (in order) would have produced."""
+        """'not measured[^n]' for a figure that stages of ``kinds`` (in order) would have produced;
+        the footnote says why."""
         stages = [r for r in self.rows if r["target"] == target and r["metric"] == "stage_seconds"]
         for kind in kinds:
             of_kind = [r for r in stages if r["stage_kind"] == kind]
@@ -107,19 +116,23 @@ class CardRows:
             if bad:
                 return self.why_stage(bad[0])
             if of_kind:
-                names = ", ".join(f"`{r['stage']}`" for r in sorted(of_kind, key=lambda r: r["stage"]))
-                return f"not measured: {names} ran and did not report it"
-        return f"not measured: no {' or '.join(kinds)} stage in this run"
+                names = ", ".join(md_code(r["stage"]) for r in sorted(of_kind, key=lambda r: r["stage"]))
+                return "not measured" + self.footnotes.ref(f"{names} ran and did not report it")
+        return "not measured" + self.footnotes.ref(f"no {' or '.join(kinds)} stage in this run")
 
     def why_stage(self, r: dict[str, Any]) -> str:
-        """'not measured: ...' for one stage row that did not succeed, naming the root cause."""
-        text = f"not measured: `{r['stage']}` {r['status']}: {r['reason']}"
+        """'not measured[^n]' for one stage row that did not succeed; the footnote names the root cause."""
+        return "not measured" + self.footnotes.ref(self.stage_reason(r))
+
+    def stage_reason(self, r: dict[str, Any]) -> str:
+        """Why a stage did not succeed (markdown, escaped), the root cause first: a reason shared by
+        several stages (no boards file, a tool not installed) reads the same for each of them."""
         root = extra_of(r).get("blocked_by")
         cause = next((s for s in self.rows if s["target"] == r["target"] and s["stage"] == root
                       and s["metric"] == "stage_seconds"), None)
         if cause is not None and cause["reason"]:
-            text = f"not measured: `{r['stage']}` {r['status']} because `{root}` {cause['status']}: {cause['reason']}"
-        return text.replace("|", "/")
+            return f"{md_code(root)} {md_text(cause['status'])}: {md_text(cause['reason'])}"
+        return f"{md_text(r['status'])}: {md_text(r['reason'])}"
 
     def cell(self, row: dict[str, Any] | None, target: str, unit: str = "", missing: str = "",
              compare_metric: str | None = None) -> str:
@@ -127,15 +140,19 @@ class CardRows:
         if row is None:
             return missing
         text = f"{num(row['value'])}{' ' + unit if unit else ''} {MARKERS.get(row['method'], '[?]')}"
+        if row.get("cached") and row["method"] in MEASURED:
+            text += " (cached)"
         interval = _extra(row).get("interval")
         if isinstance(interval, list) and len(interval) == 2 and all(isinstance(v, int | float) for v in interval):
             text += f" (interval {num(interval[0])}-{num(interval[1])} (leave-one-model-out))"
-        theirs = published(self.model, target, compare_metric or row["metric"], self.classes)
+        theirs, point = vendor_figure(self.model, target, compare_metric or row["metric"], self.classes)
         if theirs is not None:
             self.published_used[(target, compare_metric or row["metric"])] = theirs
             if theirs.classes not in (None, self.classes):  # another head: not like for like
                 text += f" (published {num(theirs.value)} for {theirs.classes} classes; run with --classes " \
                         f"{theirs.classes} to compare)"
+            elif fitted_on(row, point, _extra(row)):  # its own training point: a % would prove nothing
+                text += f" (published {num(theirs.value)}; the estimator was fitted on it, no % shown)"
             else:
                 diff = difference_pct(row["value"], theirs.value)
                 text += f" (published {num(theirs.value)}{'' if diff is None else f', {diff:+.1f} %'})"
@@ -143,7 +160,7 @@ class CardRows:
 
 
 def format_name(variant: str) -> str:
-    return {"int8": "Int8", "float32": "Float", "float16": "Float16"}.get(variant, variant)
+    return {"int8": "Int8", "float32": "Float", "float16": "Float16"}.get(variant) or md_text(variant)
 
 
 def resolution_text(cr: CardRows) -> str:
@@ -151,7 +168,7 @@ def resolution_text(cr: CardRows) -> str:
 
 
 def tools(rows: list[dict[str, Any] | None]) -> str:
-    return ", ".join(sorted({tool_of(r) for r in rows if r is not None})) or "-"
+    return tool_versions(rows)
 
 
 def network_information(cr: CardRows) -> Table:
@@ -162,15 +179,15 @@ def network_information(cr: CardRows) -> Table:
     first = cr.rows[0]
     t = Table("Network information", ["Network Information", "Value"])
     exports = sorted({tool_of(r) for r in cr.ok if r["stage_kind"] in ("export", "quantize")})
-    framework = src[0]["component"] if src else "-"
+    framework = md_text(src[0]["component"]) if src else "-"
     t.rows.append(["Framework", framework + (f" (converted with {', '.join(exports)})" if exports else "")])
     t.rows.append(["MParams", f"{num(params['value'] / 1e6)} M {MARKERS.get(params['method'], '')} "
                    f"({tool_of(params)})" if params else cr.why_missing(cr.targets[0], ("source",))])
     if macs:
         t.rows.append(["MMACs", f"{num(macs['value'] / 1e6)} M {MARKERS.get(macs['method'], '')} ({tool_of(macs)})"])
-    t.rows.append(["Quantization", f"int8 ({', '.join(quant)})" if quant else "none in this run"])
-    t.rows.append(["Provenance", f"{first['weights'] or 'unknown'} weights, from model source "
-                   f"`{src[0]['component'] if src else '?'}`"])
+    t.rows.append(["Quantization", f"int8 ({md_text(', '.join(quant))})" if quant else "none in this run"])
+    t.rows.append(["Provenance", f"{md_text(first['weights'] or 'unknown')} weights, from model source "
+                   f"{md_code(src[0]['component'] if src else '?')}"])
     t.rows.append(["Resolution", resolution_text(cr)])
     t.rows.append(["Classes", str(cr.classes)])
     return t
@@ -190,22 +207,37 @@ def inputs_outputs(cr: CardRows) -> list[Table]:
 
 
 def recommended_platforms(cr: CardRows) -> Table:
+    """Supported: the model fits with the board's external memory. Recommended: it fits the chip's own
+    memory, judged on the chip's design: a chip with no internal memory of a kind (the STM32N6 has no
+    internal flash; its weights live in external flash by design) is judged on its external memory."""
     t = Table("Recommended platforms", ["Platform", "Supported", "Recommended", "Fit verdict"])
     for target in cr.targets:
         fits = [r for r in cr.ok if r["target"] == target and r["metric"].startswith("fits_")]
         if fits:
             outer = [r for r in fits if "external" in r["metric"]] or fits
-            inner = [r for r in fits if "internal" in r["metric"]] or fits
-            supported, recommended = all(r["value"] >= 1 for r in outer), all(r["value"] >= 1 for r in inner)
+            supported, recommended = all(r["value"] >= 1 for r in outer), True
+            notes = []
+            for r in (r for r in fits if "internal" in r["metric"]):
+                kind = r["metric"].rsplit("_", 1)[-1]
+                if extra_of(r).get("internal_kib") == 0:  # none on the chip: external is its normal case
+                    ext = [e for e in outer if e["metric"].endswith("_" + kind)]
+                    recommended = recommended and all(e["value"] >= 1 for e in ext)
+                    notes.append(f"the chip has no internal {md_text(kind)}: external {md_text(kind)} is its design")
+                else:
+                    recommended = recommended and r["value"] >= 1
+            if not any("internal" in r["metric"] for r in fits):
+                recommended = all(r["value"] >= 1 for r in fits)
             verdicts = {r["metric"].rsplit("_", 1)[-1]: extra_of(r).get("verdict") for r in fits}
-            why = "; ".join(f"{k}: {v}" for k, v in sorted(verdicts.items()) if v) or "from fits_* rows"
-            why += f" {MARKERS.get(fits[0]['method'], '')} ({tool_of(fits[0])})"
+            why = "; ".join(f"{md_text(k)}: {md_text(v)}" for k, v in sorted(verdicts.items()) if v) \
+                or "from fits_* rows"
+            why += "".join(f" ({n})" for n in notes)
+            why += f" {MARKERS.get(fits[0]['method'], '')} ({tools(fits)})"
         else:
             ran = any(r["status"] == "ok" and r["stage_kind"] in ("compile", "run") and r["metric"] == "stage_seconds"
                       and r["target"] == target for r in cr.rows)
             supported, recommended = ran, False
             why = "no fit verdict rows for this target" + ("" if ran else "; " + cr.why_missing(target, ("compile",)))
-        t.rows.append([target, "[x]" if supported else "[]", "[x]" if recommended else "[]", why])
+        t.rows.append([md_text(target), "[x]" if supported else "[]", "[x]" if recommended else "[]", why])
     return t
 
 
@@ -228,8 +260,8 @@ def _memory_table(cr: CardRows, title: str, columns: list[tuple[str, list[str]]]
                              compare_metric=ms[0]) for f, (_, ms) in zip(found, columns, strict=True)]
             cells = [c + (f" ({f['metric']})" if f and f["metric"] != ms[0] else "")
                      for c, f, (_, ms) in zip(cells, found, columns, strict=True)]
-            lead = [cr.model] + ([f"{cr.classes} classes"] if with_dataset else [])
-            t.rows.append(lead + [format_name(variant), resolution_text(cr), target] + cells + [tools(found)])
+            lead = [cr.name] + ([f"{cr.classes} classes"] if with_dataset else [])
+            t.rows.append(lead + [format_name(variant), resolution_text(cr), md_text(target)] + cells + [tools(found)])
     return t
 
 
@@ -243,39 +275,53 @@ def _engine(row: dict[str, Any]) -> str:
     extra = extra_of(row)
     engine = extra.get("engine") or extra.get("delegate") or extra.get("runtime") or row["component"]
     threads = extra.get("threads")
-    return f"{engine}" + (f", {threads} thread{'s' if threads != 1 else ''}" if threads else "")
+    return md_text(engine) + (f", {md_text(threads)} thread{'s' if threads != 1 else ''}" if threads else "")
 
 
 def inference_time(cr: CardRows) -> Table:
+    """One line per stage with a latency; the time and the rate come from the same statistic (the mean,
+    as vendors publish it, with the median beside it), and run stages that did not succeed share one
+    line per component and reason."""
     t = Table("Reference inference time", ["Model", "Format", "Resolution", "Board", "Execution Engine",
                                            "Frequency", "Inference time (ms)", "Inf / sec", "Tool version"])
     for target in cr.targets:
         facts = cr.facts[target]
+        board_name = md_text(facts.board)
         stages = sorted({(r["stage"], r["variant"], str(extra_of(r).get("threads", "")))
                          for r in cr.figures(target, LATENCY)})
         if not stages:
-            t.rows.append([cr.model, "-", resolution_text(cr), facts.board, "-", "-",
+            t.rows.append([cr.name, "-", resolution_text(cr), board_name, "-", "-",
                            cr.why_missing(target, ("run",)), "-", "-"])
+        failed: dict[tuple[str, str, str], list[str]] = {}
         for r in cr.rows:  # run stages that did not succeed are listed, not left out
             if r["target"] == target and r["stage_kind"] == "run" and r["metric"] == "stage_seconds" \
                     and r["status"] != "ok" and stages:
-                t.rows.append([cr.model, format_name(r["variant"]), resolution_text(cr), facts.board, r["component"],
-                               "-", cr.why_stage(r), "-", "-"])
+                failed.setdefault((r["variant"], r["component"], cr.why_stage(r)), []).append(r["stage"])
+        for (variant, component, why), names in sorted(failed.items()):
+            labels = sorted(n.split(":", 2)[2] for n in names if n.count(":") >= 2)
+            engine = md_text(component) + (f" ({md_text(', '.join(labels))})" if labels else "")
+            t.rows.append([cr.name, format_name(variant), resolution_text(cr), board_name, engine, "-", why, "-", "-"])
         for stage, variant, threads in stages:
             rows = [r for r in cr.figures(target, LATENCY + ["inferences_per_s"], variant)
                     if r["stage"] == stage and str(extra_of(r).get("threads", "")) == threads]
-            lat = next((r for r in rows if r["metric"] in LATENCY), None)
+            mean = next((r for r in rows if r["metric"] == "latency_mean_ms"), None)
+            median = next((r for r in rows if r["metric"] == "latency_p50_ms"), None)
             ips = next((r for r in rows if r["metric"] == "inferences_per_s"), None)
+            lat = mean or median
             extra = extra_of(lat) if lat else {}
             # a target's clock is its CPU's: it is the engine's clock only on a microcontroller
             clock = extra.get("clock_mhz") or (facts.clock_mhz if facts.device_class == "MCU" else None)
             board = extra.get("board") or (lat.get("host_cpu") if lat and lat["method"] == "measured-host" else None)
             time_cell = cr.cell(lat, target, compare_metric="latency_mean_ms")
-            if lat and lat["metric"] == "latency_p50_ms":
+            if lat is median and median is not None:
                 time_cell = time_cell.replace(" [", " (median) [", 1)
-            t.rows.append([cr.model, format_name(variant), resolution_text(cr), board or facts.board,
+            elif median is not None:
+                time_cell += f" (median {num(median['value'])})"
+            # inferences/s is 1000 / mean: shown beside the mean only
+            rate = cr.cell(ips, target) if ips and lat is mean else "-"
+            t.rows.append([cr.name, format_name(variant), resolution_text(cr), md_text(board) if board else board_name,
                            _engine(lat) if lat else "-", f"{num(float(clock))} MHz" if clock else "-",
-                           time_cell, cr.cell(ips, target) if ips else "-", tools([lat, ips])])
+                           time_cell, rate, tools([lat, ips])])
     return t
 
 
@@ -296,7 +342,7 @@ def multi_thread_tables(cr: CardRows) -> list[Table]:
             for threads, figs in sorted(per_thread.items()):
                 lat = figs.get("latency_p50_ms") or figs.get("latency_mean_ms")
                 ips = figs.get("inferences_per_s")
-                t.rows.append([cr.model, str(threads), cr.cell(lat, target, missing="-",
+                t.rows.append([cr.name, str(threads), cr.cell(lat, target, missing="-",
                                                                 compare_metric="latency_mean_ms") if threads == 1
                                else cr.cell(lat, target, missing="-"), cr.cell(ips, target, missing="-"),
                                tools([lat, ips])])
@@ -309,11 +355,12 @@ def accuracy_tables(cr: CardRows) -> list[Table]:
     if not acc:
         t = Table("Accuracy", ["Model", "Format", "Resolution", "Top 1 Accuracy"])
         for target in cr.targets:
-            t.rows.append([cr.model, "-", resolution_text(cr), f"{target}: " + cr.why_missing(target, ("evaluate",))])
+            t.rows.append([cr.name, "-", resolution_text(cr),
+                           f"{md_text(target)}: " + cr.why_missing(target, ("evaluate",))])
         return [t]
     tables = []
     for dataset in sorted({r["dataset"] or "unnamed" for r in acc}):
-        t = Table(f"Accuracy with {dataset} dataset", ["Model", "Format", "Resolution", "Top 1 Accuracy",
+        t = Table(f"Accuracy with {md_text(dataset)} dataset", ["Model", "Format", "Resolution", "Top 1 Accuracy",
                                                         "Top 5 Accuracy", "Target", "Images", "Tool version"])
         for target in cr.targets:
             rows = [r for r in acc if r["target"] == target and (r["dataset"] or "unnamed") == dataset]
@@ -326,8 +373,9 @@ def accuracy_tables(cr: CardRows) -> list[Table]:
                 if top1 is None and top5 is None:
                     continue
                 images = (top1 or top5)["n_images"]
-                t.rows.append([cr.model, fmt, resolution_text(cr), cr.cell(top1, target, "%", "-"),
-                               cr.cell(top5, target, "%", "-"), target, str(images or "-"), tools([top1, top5])])
+                t.rows.append([cr.name, fmt, resolution_text(cr), cr.cell(top1, target, "%", "-"),
+                               cr.cell(top5, target, "%", "-"), md_text(target), str(images or "-"),
+                               tools([top1, top5])])
         tables.append(t)
     return tables
 
@@ -338,7 +386,7 @@ def published_sources(cr: CardRows) -> Table | None:
         return None
     t = Table("Published figures beside ours", ["Target", "Metric", "Published", "Source", "Vendor's setup"])
     for (target, metric), p in sorted(cr.published_used.items()):
-        t.rows.append([target, metric, f"{num(p.value)} {p.unit}", f"{p.label()}, seed card {p.card}",
+        t.rows.append([target, metric, f"{num(p.value)} {p.unit}", f"{p.label()}, " + (p.card if "/" in p.card else f"seed card {p.card}"),
                        p.published_with or "-"])
     return t
 

@@ -26,6 +26,7 @@ from .card_tables import (
     published_sources,
     recommended_platforms,
 )
+from .escape import md_code, md_text
 
 __all__ = ["CardSection", "TargetFacts", "render_card", "write_cards"]
 
@@ -44,7 +45,10 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.PackageLoader("zoo_bench.reports", "templates"),
                              autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
-    env.filters["cell"] = lambda value: str(value).replace("|", "\\|").replace("\n", " ")
+    # cells are markdown built from escaped pieces (escape.md_text); a stray pipe still cannot split a row
+    env.filters["cell"] = lambda value: re.sub(r"(?<!\\)\|", r"\\|", str(value).replace("\n", " "))
+    env.filters["md"] = md_text
+    env.filters["mdcode"] = md_code
     return env
 
 
@@ -73,6 +77,7 @@ def render_card(model: str, rows: list[dict[str, Any]], run_id: str, targets: di
         "sections": sorted(sections, key=lambda s: (s.title, s.body)),
     }
     context["published"] = published_sources(cr)  # after the tables: it lists what they printed
+    context["footnotes"] = cr.footnotes.lines()
     text = _environment().get_template("card.md.j2").render(**context)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.rstrip() + "\n"

@@ -129,6 +129,9 @@ class StageOutput:
 
     artifact: Artifact | None = None
     figures: list[Figure] = field(default_factory=list)
+    #: Optional per-layer rows as the tool reports them (keys of ``zoo_bench.layers.LAYER_FIELDS``),
+    #: written apart from the results table (``runs/<run>/layers/<job>.parquet``).
+    layers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from typing import Any
 
 from .cache import ArtifactCache, file_digest, files_sha256
 from .components import Artifact, Component, Figure
+from .layers import clean_layers, write_job_layers
 from .plan import STAGE_KINDS, Job, StageSpec
 from .plugins import Registry
 from .progress import Progress
@@ -91,6 +92,8 @@ class StageResult:
     threads: int | None = None
     #: host_facts() of the machine that ran or served the stage (a Dask worker's own); empty: this one.
     host: dict[str, str] = field(default_factory=dict)
+    #: per-layer rows the stage's tool reported (``zoo_bench.layers``), written apart from the rows
+    layers: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _json_safe(options: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +183,10 @@ class StageRunner:
             self.progress.warn(f"the rows of job {job.id} could not be written: {where}")
             status = "failed"
             reasons.append(f"rows not written: {where}")
+        try:
+            write_job_layers(self.store.run_dir(run_id), run_id, job, done.values())
+        except Exception as exc:  # per-layer detail is extra: its loss never costs the job's rows
+            self.progress.warn(f"the per-layer rows of job {job.id} could not be written: {type(exc).__name__}: {exc}")
         result = JobResult(job.id, status, records, "; ".join(reasons), time.time() - t0)
         self.progress.job_finished(job, result)
         self._event(self.registry.job_finished, job, result)
@@ -284,6 +291,7 @@ class StageRunner:
         base.cached = True
         base.artifact = artifact_from_dict(hit["artifact"], entry) if hit.get("artifact") else None
         base.figures = [figure_from_dict(f) for f in hit.get("figures", [])]
+        base.layers = clean_layers(hit.get("layers"))
         base.duration_s = float(hit["duration_s"])
         base.started_at = datetime.fromisoformat(hit["started_at"])
         if base.started_at.tzinfo is None:
@@ -351,6 +359,7 @@ class StageRunner:
         shas = files_sha256(staging, [artifact.path, *artifact.files.values()]) if artifact else {}
         base.artifact_sha256 = file_digest(artifact.path) if artifact else ""
         base.figures = [figure_from_dict(f) for f in result.get("figures", [])]
+        base.layers = clean_layers(result.get("layers"))
         stored = dict(result, started_at=base.started_at.isoformat(), duration_s=base.duration_s,
                       artifact_sha256=base.artifact_sha256, files_sha256=shas, device=base.device,
                       exclusive=base.exclusive)

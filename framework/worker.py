@@ -30,6 +30,7 @@ from typing import Any
 
 from .components import Compiler, Component, ModelSource, Quantizer, Runner, StageContext, StageOutput
 from .errors import ToolUnavailable, UsageError
+from .layers import clean_layers
 from .plan import STAGE_KINDS
 from .plugins import get_registry
 from .serialize import artifact_from_dict, artifact_to_dict, figure_to_dict, spec_from_dict
@@ -76,6 +77,8 @@ def run_request(request: dict[str, Any]) -> dict[str, Any]:
         if output.artifact is not None:
             result["artifact"] = artifact_to_dict(output.artifact, workdir)
         result["figures"] = [figure_to_dict(f) for f in output.figures]
+        if getattr(output, "layers", None):
+            result["layers"] = clean_layers(output.layers)
     except ToolUnavailable as exc:
         result.update(status="skipped", reason=str(exc))
     except UsageError as exc:

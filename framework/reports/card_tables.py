@@ -386,9 +386,13 @@ def published_sources(cr: CardRows) -> Table | None:
         return None
     t = Table("Published figures beside ours", ["Target", "Metric", "Published", "Source", "Vendor's setup"])
     for (target, metric), p in sorted(cr.published_used.items()):
-        t.rows.append([target, metric, f"{num(p.value)} {p.unit}", f"{p.label()}, " + (p.card if "/" in p.card else f"seed card {p.card}"),
+        t.rows.append([target, metric, f"{num(p.value)} {p.unit}", _source_text(p),
                        p.published_with or "-"])
     return t
+
+
+def _source_text(p: Any) -> str:
+    return f"{p.label()}, " + (p.card if "/" in p.card else f"seed card {p.card}")
 
 
 def _extra(row: dict[str, Any]) -> dict[str, Any]:

@@ -146,7 +146,7 @@ class VelaCompiler(Compiler):
         if report.cpu_ops:
             ctx.log(f"{report.cpu_ops} operator(s) stay on the CPU: "
                     + ", ".join(f"{op.op} ({op.reason or 'no reason given'})" for op in report.cpu_op_list))
-        return StageOutput(artifact=artifact, figures=figures)
+        return StageOutput(artifact=artifact, figures=figures, layers=report.layer_rows())
 
     def figures(self, report: VelaReport, settings: dict[str, str]) -> list[Figure]:
         """Vela's estimate as result rows, all ``tool-estimate``."""

@@ -77,6 +77,34 @@ class VelaReport:
         return rows[:n]
 
 
+    def layer_rows(self) -> list[dict[str, Any]]:
+        """Every row of the per-layer CSV as a ``zoo_bench.layers`` row: placement (NPU/CPU), cycles,
+        their share of the network's, the time at the summary's core clock, the staging SRAM the
+        operation uses and its MACs. Operators Vela fused into another (0 cycles) are kept."""
+        clock = self.number("core_clock")
+        out = []
+        for i, row in enumerate(self.layers):
+            cycles = _float(row.get("Op Cycles"))
+            share = _float(row.get("Network% (cycles)"))
+            out.append({
+                "index": i, "name": row.get("Name", ""), "op": row.get("Original Operator", ""),
+                "placement": row.get("Target", ""), "cycles": cycles,
+                "time_ms": cycles / clock * 1000.0 if cycles is not None and clock else None,
+                "time_share": share / 100.0 if share is not None else None,
+                "memory_bytes": _float(row.get("Staging Usage")), "memory_kind": "staging SRAM (Vela)",
+                "macs": _float(row.get("MAC Count")), "npu_op": row.get("NNG Operator", ""),
+            })
+        return out
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def read_summary(path: Path) -> dict[str, str]:
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -174,7 +174,11 @@ class HbMapperCompiler(Compiler):
                 "input_meta": project.meta.get("input_meta", {})}
         ctx.log(f"compiled {binary.name}: {len(report.nodes)} nodes, {len(report.cpu_nodes)} on the CPU")
         artifact = Artifact(binary, BIN_FORMAT, precision="int8", meta=meta, files=files)
-        return StageOutput(artifact=artifact, figures=makertbin_figures(report, binary, versions, settings))
+        # hb_mapper's node table as per-layer rows (zoo_bench.layers): placement and cosine similarity
+        layers = [{"index": i, "name": n.name, "op": n.type, "placement": n.on, "cosine": n.cosine,
+                   "subgraph": n.subgraph, "data_type": n.data_type} for i, n in enumerate(report.nodes)]
+        return StageOutput(artifact=artifact, figures=makertbin_figures(report, binary, versions, settings),
+                           layers=layers)
 
 
 def makertbin_figures(report: HbMapperReport, binary: Path | None, versions: dict[str, str],

@@ -120,3 +120,18 @@ def zoo_bench_card_sections(model: str, rows: list[dict[str, Any]]) -> list[tupl
     :return: ``(title, markdown body)`` pairs; an empty list adds nothing. Sections are sorted
         by title, so a card stays byte-identical when regenerated from the same rows.
     """
+
+
+# --- report (issue 17 item 5, issue 21): HTML report sections from plugins ---
+
+
+@hookspec
+def zoo_bench_report_sections(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Add sections to the HTML report (``zoo-bench report``), after the per-layer breakdown.
+
+    :param rows: every row of the runs the report shows (dicts of the results schema, every model
+        and target, ``run_id`` telling the runs apart).
+    :return: ``(title, HTML body)`` pairs, sorted by title in the page; an empty list adds nothing.
+        The body is inserted as HTML: escape every value that comes from rows
+        (``markupsafe.escape``), since a results store may hold any text.
+    """

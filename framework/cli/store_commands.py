@@ -139,6 +139,7 @@ def card(model_args: tuple[str, ...], output: Path, run_id: str | None, models: 
       zoo-bench card --export-rows model_cards/results.jsonl      (the rows, to commit)
       zoo-bench card --rows model_cards/results.jsonl             (the cards again, same bytes)
     """
+    from ..layers import read_layers
     from ..paths import ensure_writable_dir
     from ..plan import split_patterns
     from ..reports.cards import write_cards
@@ -146,6 +147,7 @@ def card(model_args: tuple[str, ...], output: Path, run_id: str | None, models: 
     from ..reports.rows_file import load_rows, save_rows
     from ..store import ResultsStore
 
+    layers: list[dict] = []
     if rows_file is not None:
         if run_id is not None:
             raise UsageError("give --rows or --run, not both")
@@ -156,6 +158,7 @@ def card(model_args: tuple[str, ...], output: Path, run_id: str | None, models: 
         store = ResultsStore(output)
         rid = report_run(store, run_id)
         rows = store.read(rid).to_pylist()
+        layers = read_layers(store.root, [rid])
         command = "zoo-bench card {model} --run " + rid
     asked = (*model_args, *models)
     if asked and not split_patterns(asked):
@@ -171,18 +174,20 @@ def card(model_args: tuple[str, ...], output: Path, run_id: str | None, models: 
         click.echo(str(export_rows))
     ensure_writable_dir(cards_dir, "--cards-dir")
     registry = _registry()
-    for path in write_cards(rows, rid, cards_dir, wanted, target_facts(registry), plugin_sections(registry),
+    for path in write_cards(rows, rid, cards_dir, wanted, target_facts(registry), plugin_sections(registry, layers),
                             lambda m: command.replace("{model}", m)):
         click.echo(str(path))
 
 
 @click.command()
-@click.option("--run", "run_id", help="Run id or prefix (default: the latest finished run).")
+@click.option("--run", "run_id", multiple=True,
+              help="Run id, prefix or label (`run --label`; its latest finished run); repeat it to show several "
+                   "runs in one page (default: the latest finished run).")
 @click.option("--output", "-o", "html_path", type=click.Path(path_type=Path), default=Path("report.html"),
               show_default=True, help="The HTML file to write.")
 @click.option("--results", "-r", "results_dir", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
               show_default=True, help="Results store directory (what `run -o` wrote).")
-def report(run_id: str | None, html_path: Path, results_dir: Path) -> None:
+def report(run_id: tuple[str, ...], html_path: Path, results_dir: Path) -> None:
     """Write one self-contained HTML page of a run: plots and a sortable table of every figure.
 
     \b
@@ -190,16 +195,10 @@ def report(run_id: str | None, html_path: Path, results_dir: Path) -> None:
       zoo-bench report -r zoo-bench-results -o report.html
     The page needs no network: scripts, styles and SVG plots are inline.
     """
-    from ..reports.inputs import memory_limits, report_run
-    from ..reports.report import render_report
+    from ..reports.inputs import report_html
     from ..store import ResultsStore
 
-    store = ResultsStore(results_dir)
-    rid = report_run(store, run_id)
-    rows = store.read(rid).to_pylist()
-    if not rows:
-        raise UsageError(f"run {rid} has no rows to report")
-    html = render_report(rows, rid, memory_limits(_registry()))
+    html = report_html(ResultsStore(results_dir), run_id, _registry())
     try:
         html_path.write_text(html)
     except OSError as exc:

@@ -124,7 +124,11 @@ class FakeRunner(Runner):
                 time.sleep(sleep_s)
 
         samples = time_calls(forward, int(ctx.options.get("warmup", 2)), int(ctx.options.get("runs", 20)))
-        return StageOutput(figures=latency_figures(samples, "measured-host", "numpy", np.__version__))
+        # per-layer rows (zoo_bench.layers): the two matmuls, their weight bytes and exact MAC counts
+        layers = [{"index": i, "name": name, "op": "MatMul", "placement": "host", "macs": float(w.size),
+                   "memory_bytes": float(w.nbytes), "memory_kind": "weights"}
+                  for i, (name, w) in enumerate((("dense_1", w1), ("dense_2", w2)))]
+        return StageOutput(figures=latency_figures(samples, "measured-host", "numpy", np.__version__), layers=layers)
 
 
 class FakeTarget(Target):

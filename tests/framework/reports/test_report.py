@@ -88,7 +88,7 @@ def test_a_plot_without_data_says_why():
            "value": 2.0, "unit": "ms", "method": "measured-host", "tool": "x", "tool_version": "1", "status": "ok",
            "reason": "", "cached": False, "extra": "{}", "dataset": "", "n_images": None}
     html = render_report([row], "r1")
-    assert html.count('<svg class="plot"') == 1 and "no accuracy figure in this run" in html
+    assert html.count('<svg class="plot"') == 1 and "no accuracy figure in these rows" in html
 
 
 @needs_chromium
@@ -102,6 +102,10 @@ def test_report_renders_in_headless_chromium_without_console_errors(report_store
     drawn = [tuple(map(int, m)) for m in re.findall(r'data-drawn="(\d+)x(\d+)"', dom.stdout)]
     assert len(drawn) == 4 and all(w >= 5 and h >= 5 for w, h in drawn), drawn  # one dot is 10x10
     assert int(re.search(r'data-rows="(\d+)"', dom.stdout).group(1)) >= 20
+    # no label outside its plot, by the page's own layout
+    assert 'data-clipped="0"' in dom.stdout, re.search(r'<div id="errors">[^<]*', dom.stdout).group(0)
+    legends = re.findall(r'<section class="chart" data-chart="(\w+)" data-legend-items="(\d+)"', dom.stdout)
+    assert len(legends) == 4 and all(int(n) >= 1 for _, n in legends), legends  # every chart has its legend
     shot = tmp_path / "report.png"
     proc = chromium("--hide-scrollbars", "--window-size=1200,2200", f"--screenshot={shot}", html_path.as_uri())
     assert proc.returncode == 0 and shot.stat().st_size > 10_000

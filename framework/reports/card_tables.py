@@ -23,6 +23,12 @@ LEGEND = [("[H]", "measured on the host that ran zoo-bench"), ("[B]", "measured 
           ("(cached)", "a measurement served from the artifact cache of an earlier run, not measured again")]
 #: measurements whose cached copy is worth a marker (an estimate from the cache is the same estimate)
 MEASURED = ("measured-host", "measured-board")
+
+
+def cached_measurement(row: dict[str, Any]) -> bool:
+    """A measurement (a run or evaluate stage's, what ``--fresh`` redoes) served from the cache of an
+    earlier run: not measured again in this one."""
+    return bool(row.get("cached")) and row.get("method") in MEASURED and row.get("stage_kind") in ("run", "evaluate")
 #: preferred source when several stages report the same figure for a target
 METHOD_RANK = {"measured-board": 0, "tool-estimate": 1, "measured-host": 2, "model-estimate": 3}
 
@@ -140,7 +146,7 @@ class CardRows:
         if row is None:
             return missing
         text = f"{num(row['value'])}{' ' + unit if unit else ''} {MARKERS.get(row['method'], '[?]')}"
-        if row.get("cached") and row["method"] in MEASURED:
+        if cached_measurement(row):
             text += " (cached)"
         interval = _extra(row).get("interval")
         if isinstance(interval, list) and len(interval) == 2 and all(isinstance(v, int | float) for v in interval):

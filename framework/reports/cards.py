@@ -18,6 +18,8 @@ from .card_tables import (
     CardRows,
     TargetFacts,
     accuracy_tables,
+    cached_measurement,
+    extra_of,
     inference_time,
     inputs_outputs,
     memory_tables,
@@ -78,6 +80,8 @@ def render_card(model: str, rows: list[dict[str, Any]], run_id: str, targets: di
     }
     context["published"] = published_sources(cr)  # after the tables: it lists what they printed
     context["footnotes"] = cr.footnotes.lines()
+    context["has_in_fit"] = any(r["method"] == "model-estimate" and extra_of(r).get("in_fit") is True for r in cr.ok)
+    context["has_cached"] = any(cached_measurement(r) for r in cr.ok)
     text = _environment().get_template("card.md.j2").render(**context)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.rstrip() + "\n"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from .card_tables import extra_of, num
+from .card_tables import cached_measurement, extra_of, num
 from .escape import script_json
 from .report_data import (
     ESTIMATED,
@@ -93,7 +93,7 @@ def latency_chart(rr: ReportRows) -> Chart:
         if iv:
             intervals = True
             tip += f"; interval {num(iv[0])}-{num(iv[1])} ms ({extra_of(r).get('interval_basis') or 'estimate'})"
-        style = "in_fit" if in_fit(r) else "cached" if r.get("cached") and r["method"] in MEASURED else ""
+        style = "in_fit" if in_fit(r) else "cached" if cached_measurement(r) else ""
         if style:
             styles.add(style)
             tip += f"; {STYLES[style][2]}"
@@ -201,7 +201,7 @@ def table_rows(rows: list[dict[str, Any]], tags: dict[str, str]) -> list[list[An
         out.append([tags.get(r.get("run_id") or "", ""), r["model"], r["target"], r["stage"], r["variant"],
                     r["metric"], value, f"{num(iv[0])}-{num(iv[1])}" if iv else "", r["unit"], r["method"],
                     f"{r['tool']} {r['tool_version']}".strip(), r["status"], r["reason"] or "",
-                    ("cached" if r.get("cached") else "") + (" in fit" if in_fit(r) else "")])
+                    ("cached" if cached_measurement(r) else "") + (" in fit" if in_fit(r) else "")])
     return out
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .card_notes import fitted_on, vendor_figure
-from .card_tables import METHOD_RANK, extra_of, num
+from .card_tables import METHOD_RANK, cached_measurement, extra_of, num
 
 LATENCY = ("latency_p50_ms", "latency_mean_ms")
 MEASURED = ("measured-host", "measured-board")
@@ -116,7 +116,7 @@ def overview(rows: list[dict[str, Any]], run_tag: dict[str, str]) -> tuple[list[
             text += f" [{num(interval[0])}-{num(interval[1])}]"
         cell.latency = text
         cell.method = f"{SHORT_METHOD.get(best['method'], best['method'])}, {best['variant']}" + \
-            (", cached" if best.get("cached") and best["method"] in MEASURED else "") + \
+            (", cached" if cached_measurement(best) else "") + \
             (", in fit" if in_fit(best) else "")
     for r in rows:
         if r["status"] != "ok" or not str(r["metric"]).startswith("fits_internal_"):

@@ -169,7 +169,7 @@ def capacity_bars(items: list[tuple[str, float, float, float, str]], width: int 
 # --- report (issue 21 item 4): marks with intervals, vendor figures, cached/in-fit styles, legends ---
 
 #: Approximate advance of one character at font-size 11 (system sans): generous, so labels are never clipped.
-CHAR_PX = 6.8
+CHAR_PX = 6.2
 #: Outline styles of a bar (and their legend names): what the fill colour does not say.
 STYLES = {"cached": ("#111", "4 2", "cached: served from the artifact cache, not measured again in this run"),
           "in_fit": ("#111", "1 2", "estimate of a network in the estimator's fit (leave-one-network-out value)")}
@@ -195,7 +195,7 @@ class RangeBar:
     attrs: tuple[tuple[str, str], ...] = ()
 
 
-def label_width_for(labels: list[str], minimum: int = 120, maximum: int = 520) -> int:
+def label_width_for(labels: list[str], minimum: int = 120, maximum: int = 600) -> int:
     """Pixels a right-aligned label column needs for the longest label (font-size 11)."""
     longest = max((len(s) for s in labels), default=0)
     return math.ceil(min(max(minimum, (longest + 1) * CHAR_PX + 16), maximum))

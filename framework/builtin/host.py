@@ -90,7 +90,8 @@ class LiteRtRunner(HostRuntimeRunner):
         version = self.tool_versions()["ai-edge-litert"]
         extra = {"threads": threads, "warmup": warmup, "runtime": "LiteRT interpreter (default XNNPACK delegate)",
                  "timed_region": "Interpreter.invoke()"}
-        return StageOutput(figures=latency_figures(samples, "measured-host", "litert", version, extra))
+        return StageOutput(figures=latency_figures(samples, "measured-host", "litert", version, extra),
+                           layers=litert_layers(interp))
 
     def predict(self, artifact: Artifact, batch: np.ndarray, options: dict[str, Any]) -> np.ndarray:
         interp = self._interpreter(str(artifact.path), options.get("threads", 1))
@@ -111,6 +112,34 @@ class LiteRtRunner(HostRuntimeRunner):
                 y = (y - zero) * scale
             results.append(y.reshape(-1))
         return np.stack(results)
+
+
+def litert_layers(interp: Any) -> list[dict[str, Any]]:
+    """The model's operators as per-layer rows (``zoo_bench.layers``): no time (LiteRT's Python
+    interpreter has no per-operator profiler), but each operator's output tensor size and the
+    size of its constant inputs (weights), read from the loaded model. Empty if the interpreter
+    does not list its operators."""
+    try:
+        ops = interp._get_ops_details()  # the interpreter's own listing, in execution order
+        tensors = {t["index"]: t for t in interp.get_tensor_details()}
+    except Exception:  # a LiteRT without the listing: no layer rows, the timing stands
+        return []
+    produced = {int(i) for op in ops for i in op["outputs"]}
+    inputs = {int(d["index"]) for d in interp.get_input_details()}
+
+    def nbytes(index: int) -> int:
+        t = tensors.get(index)
+        return int(np.prod(t["shape"])) * np.dtype(t["dtype"]).itemsize if t is not None and len(t["shape"]) else 0
+
+    rows = []
+    for op in ops:
+        outs = [int(i) for i in op["outputs"]]
+        consts = [int(i) for i in op["inputs"] if int(i) >= 0 and int(i) not in produced and int(i) not in inputs]
+        name = tensors[outs[0]]["name"] if outs and outs[0] in tensors else f"op {op['index']}"
+        rows.append({"index": int(op["index"]), "name": name, "op": op["op_name"], "placement": "host",
+                     "memory_bytes": float(sum(nbytes(i) for i in outs)), "memory_kind": "output tensor",
+                     "weights_bytes": sum(nbytes(i) for i in consts)})
+    return rows
 
 
 class OnnxRuntimeRunner(HostRuntimeRunner):

@@ -22,8 +22,8 @@ def layer_section(model: str, layers: list[dict[str, Any]], top: int = 5) -> tup
     groups = [g for g in layer_summaries([r for r in layers if r["model"] == model], top) if g.model == model]
     if not groups:
         return None
-    lines = ["From the tools' own per-layer reports (Vela's per-layer CSV, hb_mapper's node table); "
-             "host runs have none (LiteRT's Python interpreter exposes no per-operator profiler)."]
+    lines = ["From the tools' own per-layer reports (Vela's per-layer CSV, hb_mapper's node table, LiteRT's "
+             "operator list); host layers have no time (LiteRT's Python interpreter has no per-operator profiler)."]
     for g in groups:
         where = ", ".join(f"{n} on {md_text(p)}" for p, n in sorted(g.placements.items()))
         lines += ["", f"### {md_text(g.target)}, {md_code(g.stage)} ({md_text(g.tool)}; {g.n_layers} layers: {where})"]
@@ -36,7 +36,8 @@ def layer_section(model: str, layers: list[dict[str, Any]], top: int = 5) -> tup
             lines += [f"| {_name(r)} | {md_text(r.get('op') or '-')} | {num(r['memory_bytes'] / 1024)} | "
                       f"{md_text(r.get('memory_kind') or '-')} |" for r in g.by_memory]
         cpu = ", ".join(_name(r) + f" ({md_text(r.get('op') or '?')})" for r in g.on_cpu)
-        lines += ["", "Layers that fall back to the CPU: " + (cpu or "none, every layer runs on the accelerator.")]
+        if g.accelerated:
+            lines += ["", "Layers that fall back to the CPU: " + (cpu or "none, every layer runs on the accelerator.")]
         if g.cosine_worst:
             lines += ["", "Lowest cosine similarity, int8 against float: " + ", ".join(
                 f"{_name(r)} {r['cosine']:.5f}" for r in g.cosine_worst)]

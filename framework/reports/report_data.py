@@ -156,6 +156,7 @@ class LayerSummary:
     placements: dict[str, int]
     time_key: str
     cosine_worst: list[dict[str, Any]]
+    accelerated: bool = True
 
 
 def layer_summaries(layers: list[dict[str, Any]], top: int = 8) -> list[LayerSummary]:
@@ -176,7 +177,7 @@ def layer_summaries(layers: list[dict[str, Any]], top: int = 8) -> list[LayerSum
         worst = sorted((r for r in rows if r.get("cosine") is not None), key=lambda r: r["cosine"])[:top]
         tool = f"{rows[0].get('tool') or ''} {rows[0].get('tool_version') or ''}".strip()
         out.append(LayerSummary(model, target, stage, tool, len(rows), by_time, by_memory, on_cpu, placements,
-                                time_key, worst))
+                                time_key, worst, accelerated))
     return out
 
 

@@ -27,6 +27,15 @@ ENTRY_POINT_GROUP = "zoo_bench"
 CORE_PLUGIN = "zoo_bench.core"
 hookimpl = pluggy.HookimplMarker("zoo_bench")
 DISABLE_ENV = "ZOO_BENCH_DISABLE_PLUGINS"
+#: Plugins of the core's own distribution, by entry-point name: loaded even when the installed
+#: metadata predates them (an editable install of an older checkout), unless disabled.
+BUILTIN_PLUGINS: dict[str, str] = {
+    "host": "zoo_bench.builtin.host",
+    "models": "zoo_bench.builtin.models",
+    "quantizers": "zoo_bench.builtin.quantizers",
+    "accuracy": "zoo_bench.builtin.accuracy",
+    "estimate": "zoo_bench.estimate.plugin",
+}
 #: Comma list of importable module names loaded as plugins without installing them
 #: (like ``pytest -p``): for trying a plugin from a source tree, and for tests.
 EXTRA_ENV = "ZOO_BENCH_PLUGINS"
@@ -106,6 +115,26 @@ def load_entry_point_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadEr
             errors.append(PluginLoadError(ep.name, dist, exc))
             continue
         infos[ep.name] = PluginInfo(ep.name, dist, version)
+
+
+def load_builtin_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadError],
+                         infos: dict[str, PluginInfo]) -> None:
+    """The core's own plugins that the entry points did not load (and no one disabled)."""
+    import importlib
+
+    blocked = disabled_plugins()
+    for name, module_name in BUILTIN_PLUGINS.items():
+        if name in blocked or pm.has_plugin(name):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+            if pm.is_registered(module):  # installed under another entry-point name
+                continue
+            pm.register(module, name=name)
+        except Exception as exc:
+            errors.append(PluginLoadError(name, "zoo-bench", exc))
+            continue
+        infos[name] = PluginInfo(name, "zoo-bench", None)
 
 
 class Registry:
@@ -248,6 +277,29 @@ class Registry:
             raise UsageError(f"no model source reads {path.suffix!r} files like {str(path)!r}")
         return spec
 
+    # --- commands ----------------------------------------------------------------------------
+    def register_commands(self, group: Any) -> list[str]:
+        """Let every plugin add its commands to the click ``group``; one problem line per plugin
+        whose implementation raised or took a command name that is already used (left out)."""
+        problems: list[str] = []
+        for impl in self.pm.hook.zoo_bench_register_commands.get_hookimpls():
+            before = dict(group.commands)
+            try:
+                impl.function(*[{"cli": group}.get(arg) for arg in impl.argnames])
+            except Exception as exc:
+                group.commands.clear()
+                group.commands.update(before)
+                why = " | ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+                problems.append(f"plugin {impl.plugin_name!r} could not register its commands: "
+                                f"{type(exc).__name__}: {why}; left out")
+                continue
+            for name, command in before.items():
+                if group.commands.get(name) is not command:
+                    group.commands[name] = command
+                    problems.append(f"plugin {impl.plugin_name!r} registers command {name!r}, which is "
+                                    f"already a command; its own is left out")
+        return problems
+
     # --- lifecycle events ------------------------------------------------------------------
     def job_started(self, job: Any, run_id: str) -> None:
         self.pm.hook.zoo_bench_job_started(job=job, run_id=run_id)
@@ -324,6 +376,7 @@ def load_registry(extra_plugins: Iterable[tuple[str, object]] = (), entry_points
         infos[name] = PluginInfo(name, None, None)
     if entry_points:
         load_entry_point_plugins(pm, errors, infos)
+        load_builtin_plugins(pm, errors, infos)
         load_env_plugins(pm, errors, infos)
     return Registry(pm, infos, errors)
 

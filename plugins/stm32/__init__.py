@@ -47,3 +47,10 @@ def zoo_bench_register_runners(register):
 def zoo_bench_register_targets(register):
     for target in stm32_targets(_board_defaults()):
         register(target)
+
+
+@hookimpl
+def zoo_bench_register_commands(cli):
+    from .results_table import stm32_group
+
+    cli.add_command(stm32_group)

@@ -78,6 +78,16 @@ class AlreadyLoaded(PluginLoadError):
                                      f"{loaded_as!r}; loaded once (remove it from ${EXTRA_ENV})")
 
 
+class IncompatiblePlugin(PluginLoadError):
+    """A plugin declares a plugin API version (``zoo_bench_api``) this zoo-bench does not provide."""
+
+    def __init__(self, plugin: str, distribution: str | None, problem: str):
+        self.plugin = plugin
+        self.distribution = distribution
+        where = f" (distribution {distribution})" if distribution else ""
+        ZooBenchError.__init__(self, f"plugin {plugin!r}{where} {problem}: not loaded")
+
+
 def load_env_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadError], infos: dict[str, PluginInfo]) -> None:
     import importlib
 
@@ -147,12 +157,26 @@ class Registry:
         self.plugins: dict[str, PluginInfo] = dict(infos or {})
         self.components: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         self.provider: dict[tuple[str, str], str] = {}
+        self._drop_incompatible_plugins()
         self._drop_invalid_plugins()
         if not pm.has_plugin(CORE_PLUGIN):
             pm.register(SourcesRecognizeModels(self), name=CORE_PLUGIN)
         for kind, (hook_name, base) in KINDS.items():
             self._collect(kind, hook_name, base)
         self._models: dict[str, ModelSpec] | None = None
+
+    def _drop_incompatible_plugins(self) -> None:
+        """A plugin declaring a plugin API this zoo-bench does not provide is reported and left out."""
+        from .plugin import API_ATTRIBUTE, api_problem
+
+        for name, plugin in list(self.pm.list_name_plugin()):
+            if not hasattr(plugin, API_ATTRIBUTE) or name == CORE_PLUGIN:
+                continue
+            problem = api_problem(getattr(plugin, API_ATTRIBUTE))
+            if problem:
+                self.pm.unregister(plugin)
+                info = self.plugins.pop(name, None)
+                self.errors.append(IncompatiblePlugin(name, info.distribution if info else None, problem))
 
     def _drop_invalid_plugins(self) -> None:
         """A plugin implementing an unknown hook (a misspelt name) is reported and left out."""

@@ -154,7 +154,8 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
     store.check_writable()  # before any stage runs: a file, a read-only or full -o is one line, exit 2
     cache_root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     ensure_writable_dir(cache_root, "--cache-dir or $ZOO_BENCH_CACHE")
-    settings = ExecutionOptions(cache_dir=cache_root, jobs=jobs, stage_timeout_s=stage_timeout_s,
+    # absolute: stage processes run in their own work directories
+    settings = ExecutionOptions(cache_dir=cache_root.resolve(), jobs=jobs, stage_timeout_s=stage_timeout_s,
                                 options=planned.options, force=forced)
     if isinstance(progress, Progress):
         reporter = progress

@@ -67,3 +67,9 @@ def test_force_reruns_a_cached_stage(fake_registry, worker_env, tmp_path):
     stages = [r for r in again.rows if r["metric"] == "stage_seconds" and r["status"] == "ok"]
     assert {r["stage_kind"]: r["cached"] for r in stages}["run"] is False
     assert any(r["cached"] for r in stages if r["stage_kind"] != "run")
+
+
+def test_a_relative_cache_dir_works(fake_registry, worker_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # stage processes run in their own work directories
+    result = api.run("fake_tiny", "fake_a", output="out", cache_dir="cache", registry=fake_registry)
+    assert result.counts["ok"] == 1 and (tmp_path / "cache").is_dir()

@@ -85,12 +85,13 @@ def test_several_runs_and_a_label_in_one_report(tmp_path, zb_env):
     first, second = store.run_ids()
     store.update_manifest(first, label="catalog")
     html_path = tmp_path / "r.html"
-    proc = run_cli(["report", "-r", str(out), "--run", "catalog", "--run", second, "-o", str(html_path)], env=zb_env)
+    proc = run_cli(["report", "-o", str(out), "--run", "catalog", "--run", second, "--html", str(html_path)],
+                   env=zb_env)
     assert proc.returncode == 0, proc.stderr
     html = html_path.read_text()
     assert "<code>catalog</code> (run <code>" + first in html and f"<code>{second}</code>" in html
     assert "fake_tiny [catalog]" in html and f"fake_other [{second}]" in html  # one overview row per run
-    proc = run_cli(["report", "-r", str(out), "--run", "nope", "-o", str(html_path)], env=zb_env)
+    proc = run_cli(["report", "-o", str(out), "--run", "nope", "--html", str(html_path)], env=zb_env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 

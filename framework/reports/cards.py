@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .card_summary import inputs_outputs, network_information, recommended_platforms
 from .card_tables import (
     LEGEND,
     CardRows,
@@ -21,12 +22,9 @@ from .card_tables import (
     cached_measurement,
     extra_of,
     inference_time,
-    inputs_outputs,
     memory_tables,
     multi_thread_tables,
-    network_information,
     published_sources,
-    recommended_platforms,
 )
 from .escape import md_code, md_text
 

@@ -36,21 +36,24 @@ class Footnotes:
 def tool_versions(rows: list[dict[str, Any] | None]) -> str:
     """The tools behind ``rows`` with one version each: ``a 1.0, b 2.3``.
 
-    A combined tool name (``tflm-planner+tflite-flatbuffer``) is split into its tools; a tool that
-    also has a row of its own keeps that row's version. A tool still seen with two versions lists
-    both (``x 1 / 2``): it is rare and should not be hidden.
+    A combined tool name (``tflm-planner+tflite-flatbuffer``) is left out when each of its tools has
+    a row of its own in the same list (their versions say more); otherwise it stays whole, with its
+    own version. A tool seen with two versions lists both (``x 1 / 2``): rare, and not hidden.
     """
     own: dict[str, set[str]] = {}
-    combined: dict[str, set[str]] = {}
+    combined: dict[tuple[str, ...], set[str]] = {}
     for r in rows:
         if r is None or not r.get("tool"):
             continue
-        parts = [p.strip() for p in str(r["tool"]).split("+") if p.strip()]
-        target = own if len(parts) == 1 else combined
-        for part in parts:
-            target.setdefault(part, set()).add(str(r.get("tool_version") or "").strip())
-    for part, versions in combined.items():
-        own.setdefault(part, versions)
+        parts = tuple(p.strip() for p in str(r["tool"]).split("+") if p.strip())
+        version = str(r.get("tool_version") or "").strip()
+        if len(parts) == 1:
+            own.setdefault(parts[0], set()).add(version)
+        else:
+            combined.setdefault(parts, set()).add(version)
+    for parts, versions in combined.items():
+        if not all(p in own for p in parts):  # its version is the combination's, not each tool's
+            own.setdefault("+".join(parts), set()).update(versions)
     out = []
     for name in sorted(own):
         versions = sorted(v for v in own[name] if v)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .components import Compiler, ModelSource, ModelSpec, Quantizer, Runner, Target
+    from .metrics import Metric
     from .plan import Job
     from .records import JobResult
 
@@ -119,4 +120,21 @@ def zoo_bench_card_sections(model: str, rows: list[dict[str, Any]]) -> list[tupl
         schema, every target), so a section can show figures the standard tables do not.
     :return: ``(title, markdown body)`` pairs; an empty list adds nothing. Sections are sorted
         by title, so a card stays byte-identical when regenerated from the same rows.
+    """
+
+
+# --- hardening: the metric registry (framework/metrics.py) ----------------------------------
+@hookspec
+def zoo_bench_register_metrics(register: Callable[[Metric], None]) -> None:
+    """Register the metrics this plugin's components emit (name, unit, better direction,
+    domain of valid values, whether ``compare`` judges it, noise kind).
+
+    A figure of a registered metric outside its domain (a negative size, a NaN latency) fails
+    its stage and is never stored or served as ok; ``compare`` judges only metrics registered
+    with ``compared=True``. A metric nobody registers must still be finite and is shown as
+    informational.
+
+    :param register: call ``register(Metric(...))`` once per metric
+        (:class:`~zoo_bench.metrics.Metric`); registering a name again with another meaning is
+        refused with a warning.
     """

@@ -205,12 +205,9 @@ class StageRunner:
 
     # --- one stage ------------------------------------------------------------------------
     def run_stage(self, run_id: str, job: Job, spec: StageSpec, done: dict[str, StageResult]) -> StageResult:
-        for ref in spec.inputs:
-            up = done[ref]
-            if up.status != "ok":
-                root = done[up.blocked_by] if up.blocked_by else up
-                why = f": {root.reason}" if root.status == "skipped" else " (see that stage)"
-                return StageResult(spec, "skipped", f"{root.spec.id} {root.status}{why}", blocked_by=root.spec.id)
+        blocked = blocked_by_inputs(spec, done)
+        if blocked is not None:
+            return blocked
         component = self.registry.component(STAGE_KINDS[spec.kind], spec.component)
         options = self.stage_options(job, spec, component)
         reason = component.unavailable_reason(job.target, options)
@@ -376,6 +373,18 @@ class StageRunner:
         base.artifact = artifact_from_dict(result["artifact"], entry) if artifact else None
         base.files = {str(entry / rel): sha for rel, sha in shas.items()}
         return base
+
+
+def blocked_by_inputs(spec: StageSpec, done: dict[str, StageResult]) -> StageResult | None:
+    """A skipped result when an input of ``spec`` did not succeed (naming the stage where the
+    trouble began), else ``None``: the same under every executor."""
+    for ref in spec.inputs:
+        up = done[ref]
+        if up.status != "ok":
+            root = done[up.blocked_by] if up.blocked_by else up
+            why = f": {root.reason}" if root.status == "skipped" else " (see that stage)"
+            return StageResult(spec, "skipped", f"{root.spec.id} {root.status}{why}", blocked_by=root.spec.id)
+    return None
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

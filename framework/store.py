@@ -430,6 +430,41 @@ class ResultsStore:
             con.close()
 
 
+def table_columns(table: pa.Table) -> tuple[list[str], list[list[Any]]]:
+    """Headers (made unique: ``a``, ``a_2``) and the columns of any table as Python values.
+
+    What an SQL query returns can hold values Python cannot represent (DuckDB's ``infinity``
+    timestamp, year 10000, a ``date`` of 2^31 days): such a column is shown as Arrow's text for
+    it instead, never a traceback.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    headers: list[str] = []
+    seen: dict[str, int] = {}
+    for name in table.column_names:
+        name = name or "column"
+        seen[name] = seen.get(name, 0) + 1
+        headers.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    columns = []
+    for column in table.columns:
+        try:
+            values = column.to_pylist()
+        except (OverflowError, ValueError, TypeError, NotImplementedError, pa.ArrowException):
+            try:
+                values = pc.cast(column, pa.string()).to_pylist()
+            except pa.ArrowException:
+                values = [str(v) for v in column]
+        columns.append(values)
+    return headers, columns
+
+
+def table_rows(table: pa.Table) -> tuple[list[str], list[list[Any]]]:
+    """:func:`table_columns` as rows."""
+    headers, columns = table_columns(table)
+    return headers, [list(row) for row in zip(*columns, strict=True)] if columns else []
+
+
 def _write_parquet(records: list[Record], path: Path) -> None:
     """Write to a hidden temporary name in the same folder, then rename into place."""
     import pyarrow.parquet as pq

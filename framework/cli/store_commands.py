@@ -23,7 +23,7 @@ from ._common import _joined, _registry
 @click.option("--json", "as_json", is_flag=True, help="Rows as JSON.")
 def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, all_rows: bool, as_json: bool) -> None:
     """Print a run's rows as a table (or query all runs with SQL)."""
-    from ..store import ResultsStore
+    from ..store import ResultsStore, table_rows
 
     store = ResultsStore(output)
     if list_runs:
@@ -38,13 +38,14 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
         table = store.query(sql)
     else:
         table = store.read(store.resolve_run(run_id))
-    records = table.to_pylist()
+    headers, values = table_rows(table)  # any SQL result, duplicate names or out-of-range dates
     if as_json:
-        click.echo(json.dumps(records, indent=2, default=str))
+        click.echo(json.dumps([dict(zip(headers, row, strict=True)) for row in values], indent=2, default=str))
         return
     if sql:
-        click.echo(format_table(table.column_names, [list(r.values()) for r in records]))
+        click.echo(format_table(headers, values))
         return
+    records = [dict(zip(headers, row, strict=True)) for row in values]
     shown = [r for r in records if all_rows or r["metric"] != "stage_seconds" or r["status"] != "ok"]
     rows = []
     for r in shown:

@@ -128,6 +128,9 @@ class FakeRunner(Runner):
         for bad, value in (("figure_nan", float("nan")), ("figure_negative", -3.0), ("figure_zero", 0.0)):
             if broken(bad):  # a board tool's impossible output (hardening tests)
                 figures[0].value = value
+        if broken("memory_hog"):  # a stage that grows past its memory bound (hardening tests)
+            hog = np.ones(int(os.environ.get("ZB_FAKE_HOG_MB", "600")) * 131072)
+            time.sleep(5 + 0 * hog[0])
         if broken("score_over_100"):  # a plugin-registered metric outside its own domain
             figures.append(Figure("fake_score", 140.0, "%", "measured-host", "numpy", np.__version__))
         return StageOutput(figures=figures)

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -69,6 +70,8 @@ def file_digest(path: Path) -> str:
     identity and is hashed again; an unchanged file is hashed once per process.
     """
     st = path.stat()
+    if not stat.S_ISREG(st.st_mode):  # a pipe or a device in an entry would block the read forever
+        raise UnsafeFile(errno.EINVAL, "not a regular file", str(path))
     ident = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     digest = _HASHES.get(ident)
     if digest is None:

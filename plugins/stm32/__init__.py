@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.estimate.component import ModelEstimator
+from zoo_bench.plugin import Metric, hookimpl
 
 from .estimate import Stm32FootprintEstimator
 from .mpu_runner import Stm32MpBoardRunner
@@ -52,8 +52,6 @@ def zoo_bench_register_targets(register):
 @hookimpl
 def zoo_bench_register_metrics(register):
     """The STM32 memory-fit figures (docs/metrics.md, "STM32 memory and NPU figures")."""
-    from zoo_bench.metrics import Metric
-
     for name, what in (("runtime_ram_kib", "RAM of the runtime library"),
                        ("code_flash_kib", "flash of the runtime's and network's code"),
                        ("total_ram_kib", "RAM the board needs"), ("total_flash_kib", "flash the board needs"),
@@ -64,3 +62,10 @@ def zoo_bench_register_metrics(register):
         register(Metric(name, "bool", "higher", "bool", False, "exact", "1 when the model fits"))
     for name in ("npu_epochs_hw", "npu_epochs_sw"):
         register(Metric(name, "count", "none", "count", False, "exact", "STM32N6 epochs"))
+
+
+@hookimpl
+def zoo_bench_register_commands(cli):
+    from .results_table import stm32_group
+
+    cli.add_command(stm32_group)

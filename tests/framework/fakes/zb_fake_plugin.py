@@ -189,6 +189,6 @@ def zoo_bench_job_finished(job, result):
 
 @hookimpl
 def zoo_bench_register_metrics(register):
-    from zoo_bench.metrics import Metric
+    from zoo_bench.plugin import Metric
 
     register(Metric("fake_score", "%", "higher", "percent", True, "exact", "a score of the fake plugin"))

@@ -12,8 +12,18 @@ import click
 
 from .. import __version__
 from ..errors import UsageError
+from ..run_facts import end_facts, start_facts
 from ..table import format_table
 from ._common import DEFAULT_MODEL, DEFAULT_TARGET, _parse_kv, _registry, _timeout
+
+
+def _label(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A run label: one line of at most 100 printable characters."""
+    if value is None:
+        return None
+    if not value.strip() or len(value) > 100 or not value.isprintable():
+        raise UsageError(f"--label {value[:40]!r}: expected one line of 1 to 100 printable characters")
+    return value.strip()
 
 
 @click.command()
@@ -51,8 +61,10 @@ from ._common import DEFAULT_MODEL, DEFAULT_TARGET, _parse_kv, _registry, _timeo
               help="local: threads of this process; dask: a Dask cluster (--address, else a LocalCluster "
                    "of --jobs workers).")
 @click.option("--address", metavar="tcp://HOST:PORT", help="Dask scheduler to use with --executor dask.")
+@click.option("--label", callback=_label, help="A name for this run (nightly-42, baseline, ...): "
+              "`history --label`, `compare --baseline LABEL`.")
 def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, resolution, boards, extra,
-        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address) -> None:
+        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address, label) -> None:
     """Run models x targets and store one row per figure.
 
     \b
@@ -106,9 +118,10 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
         runner: LocalExecutor | DaskExecutor = DaskExecutor(registry, store, settings, progress, address=address)
     else:
         runner = LocalExecutor(registry, store, settings, progress)
+    facts = start_facts()  # git commit, machine at start (docs/ci.md)
     run_id = store.new_run({
         "argv": sys.argv, "models": [m.name for m in chosen_models], "targets": [t.id for t in chosen_targets],
-        "options": options, "zoo_bench_version": __version__,
+        "options": options, "zoo_bench_version": __version__, "label": label, **facts,
     })
     if not quiet:
         click.echo(f"run {run_id}: {len(jobs_list)} jobs -> {store.run_dir(run_id)}", err=True)
@@ -121,7 +134,10 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
         sys.exit(128 + int(getattr(exc, "signum", 2)))
     duration = time.time() - t0
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "skipped")}
-    store.update_manifest(run_id, status="finished", duration_s=duration, jobs=counts)
+    ended = end_facts(facts)
+    store.update_manifest(run_id, status="finished", duration_s=duration, jobs=counts, **ended)
+    for warning in ended["warnings"] if not quiet else ():
+        click.echo(f"zoo-bench: warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps({
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),

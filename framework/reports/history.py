@@ -213,9 +213,12 @@ def resolve_baseline(store: ResultsStore, baseline: str, new_id: str) -> str:
     ids = store.run_ids()
     if baseline in ids or sum(i.startswith(baseline) for i in ids) == 1:
         return store.resolve_run(baseline)
-    labelled = [r.run_id for r in select_runs(store, label=baseline) if r.run_id != new_id]
+    labelled = [r.run_id for r in select_runs(store, label=baseline)]
+    if labelled and labelled != [new_id]:
+        return [r for r in labelled if r != new_id][-1]
     if labelled:
-        return labelled[-1]
+        raise UsageError(f"--baseline {baseline!r}: its only run is the run being judged ({new_id}); "
+                         "nothing to compare yet")
     labels = sorted({r.label for r in select_runs(store) if r.label})
     known = f" (labels in the store: {', '.join(labels[:10])})" if labels else " (no run in the store has a label)"
     raise UsageError(f"--baseline {baseline!r}: no run id and no finished run labelled so in {store.root}{known}")

@@ -80,7 +80,8 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
 @click.option("--baseline", metavar="RUN|LABEL",
               help="Compare against this run, or the latest finished run with this label (`run --label`).")
 @click.option("--first-run-ok", is_flag=True,
-              help="Exit 0 with a note when there is nothing to compare against yet (a new store's first night).")
+              help="Exit 0 with a note when there is nothing to compare against yet (fewer than two finished "
+                   "runs, or the baseline's only run is NEW: a new store's first night).")
 def compare(base_run, new_run, output, latency_threshold, memory_threshold, accuracy_threshold, other_threshold,
             show_all, require_fresh, fail_on_regression, exit_zero, as_markdown, as_json, baseline,
             first_run_ok) -> None:
@@ -108,7 +109,10 @@ def compare(base_run, new_run, output, latency_threshold, memory_threshold, accu
     try:
         base_id, new_id = _compared_runs(store, base_run, new_run, baseline)
     except UsageError as exc:
-        if not first_run_ok:
+        from ..reports.compare_report import finished_runs
+
+        # only "nothing to compare yet" is ok: a wrong run id or label stays an error
+        if not first_run_ok or (len(finished_runs(store)) >= 2 and "its only run is" not in str(exc)):
             raise
         click.echo(f"zoo-bench: note: nothing to compare yet (--first-run-ok): {exc}", err=True)
         if as_markdown:

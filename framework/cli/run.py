@@ -143,7 +143,7 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
             "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
                       "stages": r.stage_statuses()} for r in results],
-            "counts": counts, "unsaved": store.unsaved_json(),
+            "counts": counts, "unsaved": store.unsaved_json(), "warnings": ended["warnings"],
         }, indent=2, default=str))
     else:
         click.echo(summary_table(results))

@@ -181,12 +181,18 @@ def _started(manifest: dict[str, Any], run_id: str) -> datetime | None:
 
 
 def run_info(store: ResultsStore, run_id: str) -> RunInfo:
-    m = store.manifest(run_id)
-    git = m.get("git") if isinstance(m.get("git"), dict) else None
+    m = store.manifest(run_id)  # a shared store's run.json is not trusted: keep only values of the right type
+    raw_git = m.get("git") if isinstance(m.get("git"), dict) else None
+    git = None if raw_git is None else {
+        "commit": raw_git["commit"] if isinstance(raw_git.get("commit"), str) else None,
+        "branch": raw_git["branch"] if isinstance(raw_git.get("branch"), str) else None,
+        "dirty": raw_git["dirty"] if isinstance(raw_git.get("dirty"), bool) else None}
     warnings = [str(w) for w in m.get("warnings") or [] if isinstance(w, str)]
     started = _started(m, run_id)
+    version = m.get("zoo_bench_version")
     return RunInfo(run_id, str(m["label"]) if m.get("label") else None,
-                   started.isoformat(timespec="seconds") if started else "", m.get("zoo_bench_version"), git,
+                   started.isoformat(timespec="seconds") if started else "", None if version is None else str(version),
+                   git,
                    m.get("options") if isinstance(m.get("options"), dict) else {},
                    bool(m.get("busy")), warnings)
 

@@ -84,7 +84,7 @@ def test_other_processes_sees_a_cpu_hog_outside_its_tree_and_not_its_own_childre
         time.sleep(0.2)
         total, top = other_processes(0.5)
         hog = [p for p in top if p["pid"] == stranger]
-        assert hog and hog[0]["cpu_pct"] >= 20 and total >= hog[0]["cpu_pct"], top
+        assert hog and hog[0]["cpu_pct"] >= 10 and total >= hog[0]["cpu_pct"], top
     finally:
         os.kill(stranger, signal.SIGKILL)
 

@@ -17,6 +17,7 @@ import pytest
 from zoo_bench.reports.compare import Thresholds
 from zoo_bench.reports.history import History, HistoryPoint, RunInfo, Series, detect_steps, tool_changes
 from zoo_bench.reports.history_page import render_history
+from zoo_bench.store import ResultsStore
 
 from tests.conftest import run_cli
 from tests.framework.reports.test_report import chromium, console_lines, needs_chromium
@@ -93,9 +94,23 @@ def fake_runs(out: Path, env: dict[str, str], sleeps: list[float], label: str = 
         assert proc.returncode == 0, proc.stderr
 
 
-def test_history_attributes_a_planted_step_to_the_run_that_slowed(tmp_path, zb_env):
-    out = tmp_path / "out"
-    fake_runs(out, zb_env, [0.002, 0.02, 0.02])
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A store of three labelled runs of the fake model, slowed (20 ms sleep per inference) from the second on."""
+    import os
+
+    from tests.conftest import FAKES
+
+    tmp = tmp_path_factory.mktemp("planted")
+    env = {**os.environ, "ZOO_BENCH_PLUGINS": "zb_fake_plugin", "ZOO_BENCH_CACHE": str(tmp / "cache"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(FAKES), os.environ.get("PYTHONPATH", "")]))}
+    env.pop("ZOO_BENCH_DISABLE_PLUGINS", None)
+    fake_runs(tmp / "out", env, [0.002, 0.02, 0.02])
+    return tmp / "out", env
+
+
+def test_history_attributes_a_planted_step_to_the_run_that_slowed(tmp_path, planted):
+    out, zb_env = planted
     proc = run_cli(["history", "-o", str(out), "--json"], env=zb_env)
     assert proc.returncode == 0, proc.stderr
     found = json.loads(proc.stdout)
@@ -159,9 +174,8 @@ def browser_check(html_path: Path) -> dict[str, str]:
 
 
 @needs_chromium
-def test_history_page_in_headless_chromium_every_chart_has_a_legend_and_no_label_is_clipped(tmp_path, zb_env):
-    out = tmp_path / "out"
-    fake_runs(out, zb_env, [0.002, 0.02, 0.02])
+def test_history_page_in_headless_chromium_every_chart_has_a_legend_and_no_label_is_clipped(tmp_path, planted):
+    out, zb_env = planted
     html = tmp_path / "history.html"
     assert run_cli(["history", "-o", str(out), "--html", str(html)], env=zb_env).returncode == 0
     found = browser_check(html)
@@ -190,3 +204,24 @@ def test_the_kept_screenshot_is_a_png():
     shot = ROOT / "docs" / "img" / "history.png"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     assert "img/history.png" in (ROOT / "docs" / "ci.md").read_text()
+
+
+def test_a_foreign_run_json_of_odd_types_is_read_as_data_not_trusted(tmp_path):
+    """A shared store's run.json is untrusted input (docs/security.md): odd types must neither crash nor inject."""
+    from zoo_bench.records import Record
+    from zoo_bench.reports.history import build_history
+    from zoo_bench.reports.history_page import format_markdown
+
+    store = ResultsStore(tmp_path / "store")
+    for k, value in enumerate([2.0, 2.0]):
+        rid = store.new_run({"git": {"commit": 5, "branch": ["x"], "dirty": "yes"}, "label": ["<b>odd</b>"],
+                             "options": "not a dict", "zoo_bench_version": 1, "warnings": "busy"})
+        store.write_job(rid, "m@cpu", [Record(run_id=rid, model="m", target="cpu", stage="run:x", metric="arena_kib",
+                                              value=value + k, unit="KiB", method="tool-estimate", tool="<script>")])
+        store.update_manifest(rid, status="finished")
+    found = build_history(store)
+    assert found.runs[0].git == {"commit": None, "branch": None, "dirty": None} and found.runs[0].options == {}
+    html = render_history(found)
+    assert "<b>odd</b>" not in html and "&lt;b&gt;odd&lt;/b&gt;" in html and "&lt;script&gt;" in html
+    assert [(st.index, st.confirmed) for st in found.series[0].steps] == [(1, False)]  # 2 -> 3 KiB, not confirmed
+    assert "regression, pending +50.0 %" in format_markdown(found)

@@ -43,7 +43,7 @@ def chart(series: Series, numbers: dict[str, int]) -> str:
                  + f": {fmt_value(p.value)} {series.unit}{interval}; {p.method}, {p.tool} {p.tool_version}{notes}")
         points.append(TrendPoint(numbers[p.run.run_id], p.value, p.low, p.high, COLORS.get(p.method, "#7f7f7f"),
                                  p.run.busy, title))
-    marks = [TrendMark(numbers[series.points[s.index].run.run_id], s.verdict,
+    marks = [TrendMark(numbers[series.points[s.index].run.run_id], s.verdict if s.confirmed else "pending",
                        f"{'step' if s.confirmed else 'pending (newest run, not confirmed yet)'} {s.verdict} "
                        f"{_change_text(s)}: {_what_changed_text(s)}") for s in series.steps]
     marks += [TrendMark(numbers[t["run_id"]], "tool", "; ".join(t["changes"])) for t in series.tool_changes]

@@ -168,7 +168,8 @@ def capacity_bars(items: list[tuple[str, float, float, float, str]], width: int 
 
 # --- trend charts for `zoo-bench history` (small multiples: one figure over runs) -------------------
 
-STEP_COLORS = {"regression": "#d62728", "improvement": "#2ca02c", "up": "#1f77b4", "down": "#1f77b4"}
+STEP_COLORS = {"regression": "#d62728", "improvement": "#2ca02c", "up": "#1f77b4", "down": "#1f77b4",
+               "pending": "#555"}
 TOOL_CHANGE_COLOR = "#ff7f0e"
 #: average advance of a character at font-size 11 in a sans-serif font, to lay out legends without a browser
 CHAR_W = 6.4
@@ -190,7 +191,7 @@ class TrendMark:
     """A step (at a point) or a tool-version change (between a point and the one before it)."""
 
     x: int
-    kind: str  # regression, improvement, up, down, tool
+    kind: str  # regression, improvement, up, down (steps), pending (an unconfirmed shift), tool
     title: str
 
 
@@ -239,6 +240,8 @@ def _swatch(kind: str, color: str, x: float, y: float) -> str:
     if kind == "tool":
         return (f'<line x1="{cx:.1f}" y1="{cy - 6:.1f}" x2="{cx:.1f}" y2="{cy + 5:.1f}" stroke="{color}" '
                 'stroke-width="2" stroke-dasharray="3 2"/>')
+    if kind == "pending":
+        return f'<path d="M{cx:.1f} {cy + 5:.1f} l-5 -9 h10 z" fill="#fff" stroke="{color}"/>'
     return f'<path d="M{cx:.1f} {cy + 5:.1f} l-5 -9 h10 z" fill="{color}"/>'  # a step
 
 
@@ -272,6 +275,8 @@ def trend_chart(points: list[TrendPoint], marks: list[TrendMark], levels: list[t
     for kind in ("regression", "improvement", "up", "down"):
         if any(m.kind == kind for m in marks):
             items.append(("step", STEP_COLORS[kind], f"step ({kind})"))
+    if any(m.kind == "pending" for m in marks):
+        items.append(("pending", STEP_COLORS["pending"], "shift in the newest run (pending)"))
     if any(m.kind == "tool" for m in marks):
         items.append(("tool", TOOL_CHANGE_COLOR, "tool version changed"))
     axis_y = top + plot_h
@@ -322,8 +327,9 @@ def trend_chart(points: list[TrendPoint], marks: list[TrendMark], levels: list[t
                     f'stroke-width="1.5"><title>{escape(p.title)}</title></circle>')
     for m in marks:
         if m.kind != "tool":
-            body.append(f'<path class="step" d="M{x(m.x):.1f} {top + 1} l-5 -9 h10 z" '
-                        f'transform="translate(0 9)" fill="{STEP_COLORS[m.kind]}"><title>{escape(m.title)}</title>'
-                        '</path>')
+            paint = (f'fill="#fff" stroke="{STEP_COLORS[m.kind]}"' if m.kind == "pending"
+                     else f'fill="{STEP_COLORS[m.kind]}"')
+            body.append(f'<path class="step" d="M{x(m.x):.1f} {top + 1} l-5 -9 h10 z" transform="translate(0 9)" '
+                        f'{paint}><title>{escape(m.title)}</title></path>')
     body.append("</g>")
     return _svg(width, height, title, body + legend)

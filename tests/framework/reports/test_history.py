@@ -15,7 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from zoo_bench.reports.compare import Thresholds
-from zoo_bench.reports.history import History, HistoryPoint, RunInfo, Series, detect_steps, tool_changes
+from zoo_bench.reports.history import (
+    History,
+    HistoryPoint,
+    RunInfo,
+    Series,
+    detect_steps,
+    stat_interval,
+    tool_changes,
+)
 from zoo_bench.reports.history_page import render_history
 from zoo_bench.store import ResultsStore
 
@@ -34,8 +42,9 @@ def make_series(medians: list[float], metric: str = "latency_p50_ms", n: int = 4
         run = RunInfo(f"2026120{k}T000000Z-000{k}", f"n{k}", "", "0.1", {"commit": str(k) * 40}, {}, False, [])
         samples = list(rng.normal(med, med * spread, size=n)) if sampled else None
         version = tool_versions[k] if tool_versions else "2.16"
+        interval = stat_interval(metric, samples) if samples else None
         series.points.append(HistoryPoint(run, med, "measured-host", "litert", version, {}, False, "ab" * 32,
-                                          "host", samples))
+                                          "host", samples, *(interval or (None, None))))
     detect_steps(series, Thresholds())
     tool_changes(series)
     return series
@@ -187,6 +196,24 @@ def test_history_page_in_headless_chromium_every_chart_has_a_legend_and_no_label
     assert proc.returncode == 0 and shot.stat().st_size > 10_000
     if shutil.os.environ.get("ZOO_BENCH_UPDATE_SCREENSHOTS"):  # how docs/img/history.png is made
         shutil.copy(shot, ROOT / "docs" / "img" / "history.png")
+
+
+@needs_chromium
+def test_every_kind_of_mark_fits_its_chart(tmp_path):
+    """Steps both ways, a pending shift, a tool change, busy runs and big numbers: the widest legends there are."""
+    up = make_series([2.0, 2.6, 2.6, 2.6, 1.5, 1.5, 1.5, 3.0], tool_versions=["2.16"] * 4 + ["2.17"] * 4)
+    for p in up.points[::2]:
+        p.run.busy = True
+    big = make_series([123456.0, 123456.0, 250000.0, 250000.0], metric="external_ram_kib", sampled=False)
+    runs = sorted({p.run.run_id: p.run for s in (up, big) for p in s.points}.values(), key=lambda r: r.run_id)
+    page = tmp_path / "all.html"
+    page.write_text(render_history(History("store", runs, [up, big], Thresholds())))
+    found = browser_check(page)
+    assert found["charts"] == found["legends"] == "2" and found["clipped"] == "0", found.get("clipped-texts")
+    html = page.read_text()
+    for legend in ("step (regression)", "step (improvement)", "tool version changed", "busy machine",
+                   "95 % interval", "shift in the newest run (pending)"):
+        assert legend in html
 
 
 @needs_chromium

@@ -31,8 +31,9 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
         for rid in store.run_ids():
             m = store.manifest(rid)
             rows.append([rid, str(m.get("status", "")), _joined(m.get("models"))[:40], _joined(m.get("targets")),
-                         json.dumps(m.get("jobs", {}), default=str), m.get("duration_s")])
-        click.echo(format_table(["run", "status", "models", "targets", "jobs", "seconds"], rows))
+                         json.dumps(m.get("jobs", {}), default=str), m.get("duration_s"), str(m.get("label") or ""),
+                         "busy" if m.get("busy") is True else ""])
+        click.echo(format_table(["run", "status", "models", "targets", "jobs", "seconds", "label", "machine"], rows))
         return
     if sql:
         table = store.query(sql)
@@ -119,7 +120,7 @@ def compare(base_run, new_run, output, latency_threshold, memory_threshold, accu
             click.echo(f"**zoo-bench compare: first run**\n\nNothing to compare against yet: {exc}")
         return
     comparison = compare_runs(store, base_id, new_id, thresholds)
-    comparison.notes += _machine_notes(store, base_id, new_id)
+    machine = _machine_notes(store, base_id, new_id)  # on stdout with the verdicts: a busy machine is common
     if require_fresh and comparison.cached():
         raise UsageError(f"run {new_id} served {len(comparison.cached())} measurements from the cache "
                          "(--require-fresh); re-measure with `zoo-bench run ... --rerun run`")
@@ -127,11 +128,11 @@ def compare(base_run, new_run, output, latency_threshold, memory_threshold, accu
         for note in comparison.notes:
             click.echo(f"zoo-bench: note: {note}", err=True)
     if as_json:
-        click.echo(to_json(comparison, show_all))
+        click.echo(json.dumps({**json.loads(to_json(comparison, show_all)), "machine_notes": machine}, indent=2))
     elif as_markdown:
-        click.echo(format_markdown(comparison, show_all))
+        click.echo("\n".join([format_markdown(comparison, show_all), *(f"\n> ⚠ {n}" for n in machine)]))
     else:
-        click.echo(format_terminal(comparison, show_all))
+        click.echo("\n".join([format_terminal(comparison, show_all), *(f"machine: {n}" for n in machine)]))
     if comparison.failed() and not exit_zero:
         sys.exit(1)
 
@@ -162,7 +163,9 @@ def _machine_notes(store, *run_ids: str) -> list[str]:
             info = run_info(store, rid)
         except UsageError:
             continue
-        notes += [f"run {rid}: {w}" for w in info.warnings if w.startswith("busy machine")]
+        busy = [w.removeprefix("busy machine ") for w in info.warnings if w.startswith("busy machine")]
+        if busy:
+            notes.append(f"run {rid} was timed on a busy machine ({'; '.join(busy)})")
     return notes
 
 

@@ -143,3 +143,25 @@ def test_compare_baseline_by_label_or_run_and_first_run_ok(tmp_path, zb_env):
     unknown = run_cli(["compare", "-o", str(out), "--baseline", "nope"], env=zb_env)
     assert unknown.returncode == 2 and "labels in the store: baseline, nightly-1, nightly-2" in unknown.stderr
     assert len(unknown.stderr.strip().splitlines()) == 1
+
+
+def test_compare_repeats_busy_machine_warnings_and_results_list_shows_labels(tmp_path, zb_env):
+    out = tmp_path / "out"
+    fake_run(out, zb_env, "--label", "quiet-night")
+    fake_run(out, zb_env, "--label", "busy-night")
+    store = ResultsStore(out)
+    busy = store.run_ids()[-1]
+    store.update_manifest(busy, busy=True, warnings=["busy machine at end: other processes used 180 % of a core (cc1 "
+                                                     "180 %)"])
+    proc = run_cli(["compare", "-o", str(out)], env=zb_env)
+    note = f"run {busy} was timed on a busy machine (at end: other processes used 180 % of a core (cc1 180 %))"
+    assert f"machine: {note}" in proc.stdout
+    assert f"> ⚠ {note}" in run_cli(["compare", "-o", str(out), "--markdown"], env=zb_env).stdout
+    found = json.loads(run_cli(["compare", "-o", str(out), "--json"], env=zb_env).stdout)
+    assert note in found["machine_notes"] and "changes" in found
+    listing = run_cli(["results", "-o", str(out), "--list"], env=zb_env).stdout
+    assert "quiet-night" in listing and re_line(listing, "busy-night").endswith("busy")
+
+
+def re_line(text: str, needle: str) -> str:
+    return next(line.rstrip() for line in text.splitlines() if needle in line)

@@ -166,10 +166,13 @@ def test_bad_history_input_is_one_line_exit_2(tmp_path, zb_env):
     for args, message in [(["--since", "yesterday"], "--since 'yesterday'"),
                           (["--label", "nope*"], "no finished run matching the filters"),
                           (["--metric", "no_such_metric"], "matches --model/--target/--metric"),
-                          (["--json", "--markdown"], "choose one of --json and --markdown")]:
+                          (["--json", "--markdown"], "choose one of --json and --markdown"),
+                          (["--since", "2099-01-01"], "no finished run matching the filters")]:
         proc = run_cli(["history", "-o", str(out), *args], env=zb_env)
         assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1
+    recent = run_cli(["history", "-o", str(out), "--since", "1h", "--json"], env=zb_env)
+    assert recent.returncode == 0 and len(json.loads(recent.stdout)["runs"]) == 1
 
 
 # --- the page in a real browser -------------------------------------------------------------------------------

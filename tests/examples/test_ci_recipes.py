@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e  # real TensorFlow conversion and LiteRT timings
 RECIPES = ROOT / "examples" / "ci"
 EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
 

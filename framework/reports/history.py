@@ -198,20 +198,24 @@ def run_info(store: ResultsStore, run_id: str) -> RunInfo:
 
 
 def select_runs(store: ResultsStore, label: str | None = None, since: datetime | None = None) -> list[RunInfo]:
-    """Finished runs, oldest first, whose label matches ``label`` (a glob) and that started at or after ``since``."""
+    """Finished runs, oldest first, whose label matches ``label`` (a glob) and that started at or after ``since``.
+
+    Oldest by the manifest's start time (microseconds): two runs started in the same second have ids that sort
+    by their random suffix."""
     out = []
+    when: dict[str, datetime] = {}
     for rid in store.run_ids():
         if run_status(store, rid) != "finished":
             continue
         info = run_info(store, rid)
         if label is not None and not (info.label and fnmatchcase(info.label, label)):
             continue
-        if since is not None:
-            started = _started(store.manifest(rid), rid)
-            if started is None or started < since:
-                continue
+        started = _started(store.manifest(rid), rid)
+        if since is not None and (started is None or started < since):
+            continue
+        when[rid] = started or datetime.min.replace(tzinfo=UTC)
         out.append(info)
-    return out
+    return sorted(out, key=lambda r: (when[r.run_id], r.run_id))
 
 
 def resolve_baseline(store: ResultsStore, baseline: str, new_id: str) -> str:

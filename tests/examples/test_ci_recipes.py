@@ -154,3 +154,23 @@ def test_gitlab_nightly_recipe_two_nights_and_a_failing_one(tmp_path, tiny_tflit
     failing = gitlab_night(ws, env, {**common, "CI_PIPELINE_IID": "3", "ZOO_BENCH_BASELINE": "no-such-label"})
     assert failing == (2, 0)  # the job fails with compare's code; after_script still writes the history
     assert "**zoo-bench history**: 3 runs" in (ws / "history.md").read_text()
+
+
+def _commands(text: str) -> list[str]:
+    """`zoo-bench ...` commands of a shell text, continuation lines joined, whitespace normalised."""
+    joined = re.sub(r"\\\n\s*", " ", text)
+    return [" ".join(line.split()) for line in joined.splitlines() if line.strip().startswith("zoo-bench ")]
+
+
+def test_the_commands_in_docs_ci_md_are_those_of_the_recipes():
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    shown = _commands(docs.split("```bash", 1)[1].split("```", 1)[0])
+    github = yaml.safe_load((RECIPES / "github-nightly.yml").read_text())["jobs"]["nightly"]["steps"]
+    in_github = [c for step in github if "run" in step for c in _commands(step["run"])]
+    gitlab = yaml.safe_load((RECIPES / "gitlab-nightly.yml").read_text())["zoo-bench-nightly"]
+    in_gitlab = _commands("\n".join(gitlab["script"] + gitlab["after_script"]))
+    assert len(shown) == 3
+    assert [c.replace('nightly-$N', 'nightly-$GITHUB_RUN_NUMBER') for c in shown] == [
+        c.replace('"${LABEL:-nightly-$GITHUB_RUN_NUMBER}"', '"nightly-$GITHUB_RUN_NUMBER"') for c in in_github]
+    assert [c.replace('nightly-$N', 'nightly-$CI_PIPELINE_IID') for c in shown] == [
+        c.replace('"${LABEL:-nightly-$CI_PIPELINE_IID}"', '"nightly-$CI_PIPELINE_IID"') for c in in_gitlab]

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import UsageError
+
 #: another process using more than this share of one core while we sample makes the machine busy
 BUSY_OTHERS_PCT = 50.0
 #: a 1-minute load average above this fraction of the CPU count at start makes the machine busy
@@ -26,6 +28,15 @@ BUSY_LOAD_PER_CPU = 0.75
 #: seconds over which other processes' CPU use is sampled
 SAMPLE_S = 0.5
 TOP_PROCESSES = 5
+
+
+def check_label(label: str | None) -> str | None:
+    """A run label: one line of 1 to 100 printable characters (surrounding spaces dropped)."""
+    if label is None:
+        return None
+    if not isinstance(label, str) or not label.strip() or len(label) > 100 or not label.isprintable():
+        raise UsageError(f"--label {str(label)[:40]!r}: expected one line of 1 to 100 printable characters")
+    return label.strip()
 
 
 def git_facts(cwd: Path | None = None) -> dict[str, Any] | None:

@@ -165,3 +165,19 @@ def test_compare_repeats_busy_machine_warnings_and_results_list_shows_labels(tmp
 
 def re_line(text: str, needle: str) -> str:
     return next(line.rstrip() for line in text.splitlines() if needle in line)
+
+
+def test_api_run_records_the_label_and_returns_the_machine_warnings(fake_registry, zb_env, tmp_path, monkeypatch):
+    from zoo_bench import api
+    from zoo_bench.errors import UsageError
+
+    for name in ("PYTHONPATH", "ZOO_BENCH_PLUGINS"):  # for the stage worker processes
+        monkeypatch.setenv(name, zb_env[name])
+    with pytest.raises(UsageError, match="--label"):
+        api.run("fake_tiny", "fake_a", output=tmp_path / "out", label="a\nb", registry=fake_registry)
+    assert not (tmp_path / "out").exists()  # refused before anything was recorded
+    result = api.run("fake_tiny", "fake_a", output=tmp_path / "out", label=" nightly-3 ", registry=fake_registry,
+                     cache_dir=tmp_path / "cache")
+    manifest = result.store.manifest(result.run_id)
+    assert manifest["label"] == "nightly-3" and manifest["warnings"] == result.warnings
+    assert set(manifest["machine"]) == {"start", "end"}

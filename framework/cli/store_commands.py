@@ -140,7 +140,7 @@ def compare(base_run, new_run, output, latency_threshold, memory_threshold, accu
 def _compared_runs(store, base_run: str | None, new_run: str | None, baseline: str | None) -> tuple[str, str]:
     """(base, new): ``--baseline`` pins the base (a run or a label), else `pick_runs`' defaults."""
     from ..reports.compare_report import pick_runs
-    from ..reports.history import resolve_baseline
+    from ..reports.history_runs import resolve_baseline
 
     if baseline is None:
         return pick_runs(store, base_run, new_run)
@@ -155,7 +155,7 @@ def _compared_runs(store, base_run: str | None, new_run: str | None, baseline: s
 
 def _machine_notes(store, *run_ids: str) -> list[str]:
     """The machine warnings (busy, governor) that the runs' manifests recorded (docs/ci.md)."""
-    from ..reports.history import run_info
+    from ..reports.history_runs import run_info
 
     notes = []
     for rid in run_ids:

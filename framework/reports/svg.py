@@ -283,12 +283,14 @@ def trend_chart(points: list[TrendPoint], marks: list[TrendMark], levels: list[t
     legend, legend_h = _legend(items, 8, axis_y + 50, width - 8 - right)
     height = int(axis_y + 50 + legend_h)
 
-    xs = sorted({p.x for p in points}) or [1]
-    x = LinearScale(xs[0] - 0.5, xs[-1] + 0.5, left, width - right)
     values = [v for p in points for v in (p.y, p.low, p.high) if v is not None] + [lv for _, _, lv in levels]
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
     ticks = nice_ticks(lo - pad, hi + pad)
+    # room for the longest tick label, right of the rotated axis label
+    left = max(left, int(24 + 6 + CHAR_W * max(len(compact_number(t)) for t in ticks)))
+    xs = sorted({p.x for p in points}) or [1]
+    x = LinearScale(xs[0] - 0.5, xs[-1] + 0.5, left, width - right)
     y = LinearScale(ticks[0], ticks[-1], axis_y, top)
 
     body = ['<g class="axes">',

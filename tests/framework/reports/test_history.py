@@ -208,11 +208,12 @@ def test_every_kind_of_mark_fits_its_chart(tmp_path):
     for p in up.points[::2]:
         p.run.busy = True
     big = make_series([123456.0, 123456.0, 250000.0, 250000.0], metric="external_ram_kib", sampled=False)
-    runs = sorted({p.run.run_id: p.run for s in (up, big) for p in s.points}.values(), key=lambda r: r.run_id)
+    small = make_series([0.000121, 0.000122, 0.0001215])  # long tick labels: 0.0001205
+    runs = sorted({p.run.run_id: p.run for s in (up, big, small) for p in s.points}.values(), key=lambda r: r.run_id)
     page = tmp_path / "all.html"
-    page.write_text(render_history(History("store", runs, [up, big], Thresholds())))
+    page.write_text(render_history(History("store", runs, [up, big, small], Thresholds())))
     found = browser_check(page)
-    assert found["charts"] == found["legends"] == "2" and found["clipped"] == "0", found.get("clipped-texts")
+    assert found["charts"] == found["legends"] == "3" and found["clipped"] == "0", found.get("clipped-texts")
     html = page.read_text()
     for legend in ("step (regression)", "step (improvement)", "tool version changed", "busy machine",
                    "95 % interval", "shift in the newest run (pending)"):

@@ -91,6 +91,8 @@ class Series:
     points: list[HistoryPoint] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     tool_changes: list[dict[str, Any]] = field(default_factory=list)
+    #: runs whose stage of this figure failed or was skipped: {run_id, status, reason}
+    missing: list[dict[str, Any]] = field(default_factory=list)
     levels: list[tuple[int, int, float]] = field(default_factory=list)  # (first index, last index, level)
 
     @property
@@ -105,7 +107,7 @@ class Series:
                 "points": [p.as_dict() for p in self.points],
                 "steps": [_step_dict(self, s) for s in self.steps if s.confirmed],
                 "pending": [_step_dict(self, s) for s in self.steps if not s.confirmed],
-                "tool_changes": self.tool_changes}
+                "tool_changes": self.tool_changes, "missing": self.missing}
 
 
 def _step_dict(series: Series, s: Step) -> dict[str, Any]:
@@ -198,6 +200,13 @@ def build_series(runs: list[RunInfo], rows_of: dict[str, list[dict[str, Any]]], 
                                  model_sha.get((r["model"], r["target"]), ""), r.get("host") or "", samples,
                                  *(interval or (None, None)))
             series.setdefault(key, Series(key, r.get("unit") or "")).points.append(point)
+    for run in runs:  # where a figure is missing because its stage failed: when did it break?
+        stages = {(r["model"], r["target"], r["stage"]): r for r in rows_of[run.run_id]
+                  if r["metric"] == "stage_seconds"}
+        for key, s in series.items():
+            stage = stages.get(key[:3])
+            if stage is not None and stage["status"] != "ok" and all(p.run is not run for p in s.points):
+                s.missing.append({"run_id": run.run_id, "status": stage["status"], "reason": stage["reason"] or ""})
     return [series[k] for k in sorted(series)]
 
 

@@ -47,6 +47,8 @@ def chart(series: Series, numbers: dict[str, int]) -> str:
                        f"{'step' if s.confirmed else 'pending (newest run, not confirmed yet)'} {s.verdict} "
                        f"{_change_text(s)}: {_what_changed_text(s)}") for s in series.steps]
     marks += [TrendMark(numbers[t["run_id"]], "tool", "; ".join(t["changes"])) for t in series.tool_changes]
+    marks += [TrendMark(numbers[m["run_id"]], "missing", f"run #{numbers[m['run_id']]} {m['run_id']}: stage "
+                        f"{m['status']}: {m['reason']}") for m in series.missing]
     methods = {p.method: COLORS.get(p.method, "#7f7f7f") for p in series.points}
     levels = [(a, b, v) for a, b, v in series.levels]
     unit = f", {series.unit}" if series.unit else ""
@@ -94,6 +96,11 @@ def format_markdown(history: History) -> str:
                          f"{fmt_value(st.after)} | {_what_changed_text(st).replace('|', '/')} |")
     else:
         lines.append("No step: every series stayed within its threshold and noise.")
+    missing = [(s, m) for s in history.series for m in s.missing]
+    if missing:
+        lines += ["", "| run | series with no figure | stage |", "|---|---|---|"]
+        lines += [f"| `{m['run_id']}` | {s.title} | {m['status']}: {m['reason'][:120].replace('|', '/')} |"
+                  for s, m in missing[-20:]]
     busy = [r.run_id for r in runs if r.busy]
     if busy:
         lines += ["", f"> {len(busy)} runs were taken on a busy machine: {', '.join(busy)}"]

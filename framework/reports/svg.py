@@ -171,6 +171,7 @@ def capacity_bars(items: list[tuple[str, float, float, float, str]], width: int 
 STEP_COLORS = {"regression": "#d62728", "improvement": "#2ca02c", "up": "#1f77b4", "down": "#1f77b4",
                "pending": "#555"}
 TOOL_CHANGE_COLOR = "#ff7f0e"
+MISSING_COLOR = "#d62728"
 #: average advance of a character at font-size 11 in a sans-serif font, to lay out legends without a browser
 CHAR_W = 6.4
 
@@ -191,7 +192,7 @@ class TrendMark:
     """A step (at a point) or a tool-version change (between a point and the one before it)."""
 
     x: int
-    kind: str  # regression, improvement, up, down (steps), pending (an unconfirmed shift), tool
+    kind: str  # regression, improvement, up, down (steps), pending (an unconfirmed shift), tool, missing
     title: str
 
 
@@ -240,6 +241,8 @@ def _swatch(kind: str, color: str, x: float, y: float) -> str:
     if kind == "tool":
         return (f'<line x1="{cx:.1f}" y1="{cy - 6:.1f}" x2="{cx:.1f}" y2="{cy + 5:.1f}" stroke="{color}" '
                 'stroke-width="2" stroke-dasharray="3 2"/>')
+    if kind == "missing":
+        return f'<path d="M{x + 1:.1f} {cy - 4:.1f} l8 8 m0 -8 l-8 8" stroke="{color}" stroke-width="2"/>'
     if kind == "pending":
         return f'<path d="M{cx:.1f} {cy + 5:.1f} l-5 -9 h10 z" fill="#fff" stroke="{color}"/>'
     return f'<path d="M{cx:.1f} {cy + 5:.1f} l-5 -9 h10 z" fill="{color}"/>'  # a step
@@ -277,6 +280,8 @@ def trend_chart(points: list[TrendPoint], marks: list[TrendMark], levels: list[t
             items.append(("step", STEP_COLORS[kind], f"step ({kind})"))
     if any(m.kind == "pending" for m in marks):
         items.append(("pending", STEP_COLORS["pending"], "shift in the newest run (pending)"))
+    if any(m.kind == "missing" for m in marks):
+        items.append(("missing", MISSING_COLOR, "no figure: stage failed or skipped"))
     if any(m.kind == "tool" for m in marks):
         items.append(("tool", TOOL_CHANGE_COLOR, "tool version changed"))
     axis_y = top + plot_h
@@ -289,7 +294,7 @@ def trend_chart(points: list[TrendPoint], marks: list[TrendMark], levels: list[t
     ticks = nice_ticks(lo - pad, hi + pad)
     # room for the longest tick label, right of the rotated axis label
     left = max(left, int(24 + 6 + CHAR_W * max(len(compact_number(t)) for t in ticks)))
-    xs = sorted({p.x for p in points}) or [1]
+    xs = sorted({p.x for p in points} | {m.x for m in marks if m.kind == "missing"}) or [1]
     x = LinearScale(xs[0] - 0.5, xs[-1] + 0.5, left, width - right)
     y = LinearScale(ticks[0], ticks[-1], axis_y, top)
 
@@ -328,7 +333,10 @@ def trend_chart(points: list[TrendPoint], marks: list[TrendMark], levels: list[t
         body.append(f'<circle cx="{x(p.x):.1f}" cy="{y(p.y):.1f}" r="4" fill="{fill}" stroke="{p.color}" '
                     f'stroke-width="1.5"><title>{escape(p.title)}</title></circle>')
     for m in marks:
-        if m.kind != "tool":
+        if m.kind == "missing":
+            body.append(f'<path class="missing" d="M{x(m.x) - 4:.1f} {axis_y - 12} l8 8 m0 -8 l-8 8" '
+                        f'stroke="{MISSING_COLOR}" stroke-width="2"><title>{escape(m.title)}</title></path>')
+        elif m.kind != "tool":
             paint = (f'fill="#fff" stroke="{STEP_COLORS[m.kind]}"' if m.kind == "pending"
                      else f'fill="{STEP_COLORS[m.kind]}"')
             body.append(f'<path class="step" d="M{x(m.x):.1f} {top + 1} l-5 -9 h10 z" transform="translate(0 9)" '

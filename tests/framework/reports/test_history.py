@@ -207,6 +207,7 @@ def test_every_kind_of_mark_fits_its_chart(tmp_path):
     up = make_series([2.0, 2.6, 2.6, 2.6, 1.5, 1.5, 1.5, 3.0], tool_versions=["2.16"] * 4 + ["2.17"] * 4)
     for p in up.points[::2]:
         p.run.busy = True
+    up.missing.append({"run_id": up.points[5].run.run_id, "status": "failed", "reason": "crashed"})
     big = make_series([123456.0, 123456.0, 250000.0, 250000.0], metric="external_ram_kib", sampled=False)
     small = make_series([0.000121, 0.000122, 0.0001215])  # long tick labels: 0.0001205
     runs = sorted({p.run.run_id: p.run for s in (up, big, small) for p in s.points}.values(), key=lambda r: r.run_id)
@@ -216,7 +217,7 @@ def test_every_kind_of_mark_fits_its_chart(tmp_path):
     assert found["charts"] == found["legends"] == "3" and found["clipped"] == "0", found.get("clipped-texts")
     html = page.read_text()
     for legend in ("step (regression)", "step (improvement)", "tool version changed", "busy machine",
-                   "95 % interval", "shift in the newest run (pending)"):
+                   "95 % interval", "shift in the newest run (pending)", "no figure: stage failed or skipped"):
         assert legend in html
 
 
@@ -256,3 +257,28 @@ def test_a_foreign_run_json_of_odd_types_is_read_as_data_not_trusted(tmp_path):
     assert "<b>odd</b>" not in html and "&lt;b&gt;odd&lt;/b&gt;" in html and "&lt;script&gt;" in html
     assert [(st.index, st.confirmed) for st in found.series[0].steps] == [(1, False)]  # 2 -> 3 KiB, not confirmed
     assert "regression, pending +50.0 %" in format_markdown(found)
+
+
+def test_a_figure_whose_stage_failed_is_marked_missing_in_that_run():
+    from zoo_bench.reports.history import build_series
+    from zoo_bench.reports.history_page import format_markdown
+
+    runs = [RunInfo(f"r{k}", None, "", "0.1", None, {}, False, []) for k in range(3)]
+
+    def rows(run_id: str, ok: bool) -> list[dict]:
+        common = {"run_id": run_id, "model": "m", "target": "cpu", "stage": "run:litert:int8", "variant": "int8",
+                  "extra": "{}", "samples": None, "method": "measured-host", "tool": "litert", "tool_version": "2",
+                  "packages": "{}", "cached": False, "host": "h", "stage_kind": "run", "artifact_sha256": ""}
+        stage = {**common, "metric": "stage_seconds", "value": 1.0 if ok else None, "unit": "s",
+                 "status": "ok" if ok else "failed", "reason": "" if ok else "litert: interpreter crashed"}
+        return [stage] + ([{**common, "metric": "latency_p50_ms", "value": 2.0, "unit": "ms", "status": "ok",
+                            "reason": ""}] if ok else [])
+
+    found = build_series(runs, {"r0": rows("r0", True), "r1": rows("r1", False), "r2": rows("r2", True)}, [], [], [])
+    assert [s.key[3] for s in found] == ["latency_p50_ms"]
+    assert found[0].missing == [{"run_id": "r1", "status": "failed", "reason": "litert: interpreter crashed"}]
+    detect_steps(found[0], Thresholds())
+    html = render_history(History("store", runs, found, Thresholds()))
+    assert html.count('class="missing"') == 1 and "no figure: stage failed or skipped" in html
+    assert "| `r1` | m · cpu · run:litert:int8 · latency_p50_ms | failed: litert: interpreter crashed |" in \
+        format_markdown(History("store", runs, found, Thresholds()))

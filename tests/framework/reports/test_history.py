@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -197,8 +196,7 @@ def test_history_page_in_headless_chromium_every_chart_has_a_legend_and_no_label
     shot = tmp_path / "history.png"
     proc = chromium("--hide-scrollbars", "--window-size=1300,1400", f"--screenshot={shot}", html.as_uri())
     assert proc.returncode == 0 and shot.stat().st_size > 10_000
-    if shutil.os.environ.get("ZOO_BENCH_UPDATE_SCREENSHOTS"):  # how docs/img/history.png is made
-        shutil.copy(shot, ROOT / "docs" / "img" / "history.png")
+    print(f"history screenshot: {shot}")
 
 
 @needs_chromium

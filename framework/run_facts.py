@@ -26,7 +26,7 @@ BUSY_OTHERS_PCT = 50.0
 #: a 1-minute load average above this fraction of the CPU count at start makes the machine busy
 BUSY_LOAD_PER_CPU = 0.75
 #: seconds over which other processes' CPU use is sampled
-SAMPLE_S = 0.5
+SAMPLE_S = 0.25  # twice per run: long enough to see a process that keeps a core busy
 TOP_PROCESSES = 5
 
 

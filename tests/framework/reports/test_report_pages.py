@@ -145,3 +145,16 @@ def test_the_clipping_check_sees_a_label_outside_its_plot(tmp_path):
     page.write_text(html)
     dom = chromium("--virtual-time-budget=3000", "--dump-dom", page.as_uri())
     assert 'data-clipped="1"' in dom.stdout
+
+
+@needs_chromium
+def test_filters_from_the_address_hide_other_models_everywhere(tmp_path):
+    rows = [row(model="alpha"), row(model="beta", target="u", stage="run:y"),
+            row(model="beta", target="u", stage="run:z", metric="latency_mean_ms", value=3.0, method="tool-estimate")]
+    page = tmp_path / "f.html"
+    page.write_text(render_report(rows, "r1"))
+    dom = chromium("--virtual-time-budget=3000", "--dump-dom", page.as_uri() + "#model=beta&method=tool-estimate")
+    assert console_lines(dom.stderr) == [] and 'data-ready="1"' in dom.stdout
+    assert 'data-rows="1"' in dom.stdout  # the table keeps beta's tool estimate only
+    assert 'data-hidden-marks="2"' in dom.stdout  # alpha's bar and beta's host bar are hidden
+    assert re.search(r'<tr data-model="alpha" hidden="">', dom.stdout)  # and alpha's overview row

@@ -61,3 +61,13 @@ def test_a_foreign_or_planted_layers_file_is_skipped_with_a_warning(tmp_path):
     rows = read_layers(tmp_path, ["r1"], warnings.append)
     assert [r["name"] for r in rows] == ["ok"] and rows[0]["cycles"] is None  # a negative count is no count
     assert len(warnings) == 3 and all("skipped layers file" in w for w in warnings)
+
+
+def test_the_dask_executor_writes_the_same_layers(tmp_path, zb_env):
+    out = tmp_path / "out"
+    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(out), "-q", "--executor", "dask"],
+                   env=dict(zb_env, ZOO_BENCH_CACHE=str(tmp_path / "cache")))
+    assert proc.returncode == 0, proc.stderr
+    store = ResultsStore(out)
+    layers = read_layers(out, [store.run_ids()[-1]])
+    assert sorted(r["name"] for r in layers) == ["dense_1", "dense_2"]  # the stage ran on a worker

@@ -115,7 +115,7 @@ def test_infinite_far_future_and_nameless_rows_never_crash_a_command(store, modu
     _write_variant(run, "year10000", table, "started_at", far)
     if command[0] == "compare":  # a second, identical run to compare with
         shutil.copytree(run, run.with_name(run.name[:-4] + "ffff"))
-    where = {"report": ["-r", str(store), "-o", str(tmp_path / "r.html")],
+    where = {"report": ["-o", str(store), "--html", str(tmp_path / "r.html")],
              "card": ["-o", str(store), "--cards-dir", str(tmp_path / "cards")]}.get(command[0], ["-o", str(store)])
     proc = run_cli([*command, *where], env=module_env, timeout=QUICK)
     _no_traceback(proc)

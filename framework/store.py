@@ -61,7 +61,9 @@ Warn = Callable[[str], None]
 
 
 def _stderr_warning(message: str) -> None:
-    print(f"zoo-bench: warning: {message}", file=sys.stderr)
+    from .table import terminal_safe  # a shared store's file names may hold control characters
+
+    print(f"zoo-bench: warning: {terminal_safe(message)}", file=sys.stderr)
 
 
 def safe_name(text: str) -> str:

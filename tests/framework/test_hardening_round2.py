@@ -450,3 +450,17 @@ def test_a_plugin_registers_metrics_and_a_clash_is_reported(fake_registry):
     registry = MetricRegistry()
     with pytest.raises(ValueError, match="registered twice"):
         registry.register(Metric("latency_mean_ms", "ms", "higher", "finite"))
+
+
+def test_progress_and_warning_lines_escape_control_characters(capsys):
+    import io
+
+    from zoo_bench.progress import Progress
+    from zoo_bench.store import _stderr_warning
+
+    out = io.StringIO()
+    Progress(stream=out).warn("model evil\u202etxt.exe\x1b]0;title\x07")
+    _stderr_warning("skipped runs/\u2066x\u2069/jobs/a.parquet")
+    text = out.getvalue() + capsys.readouterr().err
+    assert not any(c in text for c in "\u202e\x1b\x07\u2066\u2069")
+    assert "\\u202e" in text and "\\x1b" in text and "\\u2066" in text

@@ -464,3 +464,11 @@ def test_progress_and_warning_lines_escape_control_characters(capsys):
     text = out.getvalue() + capsys.readouterr().err
     assert not any(c in text for c in "\u202e\x1b\x07\u2066\u2069")
     assert "\\u202e" in text and "\\x1b" in text and "\\u2066" in text
+
+
+def test_a_bad_stage_memory_setting_is_one_line_before_the_run(tmp_path, module_env):
+    env = dict(module_env, ZOO_BENCH_STAGE_MEMORY_MB="lots", ZOO_BENCH_CACHE=str(tmp_path / "cache"))
+    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path / "o")], env=env, timeout=QUICK)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        "zoo-bench: error: ZOO_BENCH_STAGE_MEMORY_MB='lots' is not a number of MiB (0: no limit)"]
+    assert not list((tmp_path / "o").glob("runs/*"))

@@ -69,11 +69,15 @@ def value_problem(name: str, value: Any, domain: str = "finite") -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"{name} = {value!r} is not a number"
-    if not math.isfinite(value):
+    try:
+        number = float(value)  # an integer past 1e308 overflows: not a figure either
+    except OverflowError:
+        return f"{name} is an integer too large to be a figure"
+    if not math.isfinite(number):
         return f"{name} = {value} is not finite"
     test, phrase = DOMAINS[domain]
-    if not test(float(value)):
-        return f"{name} = {value:g} cannot be true: it must be {phrase}"
+    if not test(number):
+        return f"{name} = {number:g} cannot be true: it must be {phrase}"
     return None
 
 

@@ -473,3 +473,13 @@ def test_a_bad_stage_memory_setting_is_one_line_before_the_run(tmp_path, module_
     assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
         "zoo-bench: error: ZOO_BENCH_STAGE_MEMORY_MB='lots' is not a number of MiB (0: no limit)"]
     assert not list((tmp_path / "o").glob("runs/*"))
+
+
+@pytest.mark.parametrize("value, says", [(10**400, "too large"), (math.nan, "not finite"), (True, "not a number"),
+                                         ("1.5", "not a number"), (-1, "cannot be true"), (2.5, "cannot be true")])
+def test_figure_domains_refuse_what_json_can_carry(value, says):
+    from zoo_bench.serialize import validate_figure
+
+    fig = {"metric": "params", "value": value, "unit": "count", "method": "measured-host", "tool": "t",
+           "tool_version": "1", "extra": {}}
+    assert says in (validate_figure(fig) or "")

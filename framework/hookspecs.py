@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .components import Compiler, ModelSource, ModelSpec, Quantizer, Runner, Target
+    from .estimate.data import EstimatorData
     from .plan import Job
     from .records import JobResult
 
@@ -119,4 +120,30 @@ def zoo_bench_card_sections(model: str, rows: list[dict[str, Any]]) -> list[tupl
         schema, every target), so a section can show figures the standard tables do not.
     :return: ``(title, markdown body)`` pairs; an empty list adds nothing. Sections are sorted
         by title, so a card stays byte-identical when regenerated from the same rows.
+    """
+
+
+# --- estimates (issue 17 item 3, issue 20): estimator data and published figures from plugins ---
+
+
+@hookspec
+def zoo_bench_register_estimator_data(register: Callable[[EstimatorData], None]) -> None:
+    """Register the published board measurements an estimator is fitted on.
+
+    :param register: call ``register(data)`` with a
+        :class:`~zoo_bench.estimate.data.EstimatorData`: the plugin's ``published_points.json``
+        (cited figures, the targets they were measured on with their physical bounds, the
+        definitions of the models), the cached workloads of those models (``workloads.json``)
+        and builders for definitions the core cannot build. ``zoo-bench fidelity``/``fit`` and
+        every ``ModelEstimator`` work on what is registered here; nothing is found by path.
+    """
+
+
+@hookspec
+def zoo_bench_published_figures() -> list[Path]:
+    """Figures vendors published in their model cards, shown beside ours in cards (never fitted on).
+
+    :return: paths of JSON files ``{"source": str, "cards": {card: {"vendor", "title",
+        "published_with": {target: str}}}, "figures": [{"card", "model", "dataset", "classes",
+        "target", "metric", "value", "unit"}]}``; an empty list adds nothing.
     """

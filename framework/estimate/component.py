@@ -26,9 +26,9 @@ from typing import Any
 from ..components import Figure, Runner, StageContext, StageOutput, Target
 from ..errors import ToolUnavailable
 from ..options import Option
-from .data import WORKLOADS_FILE, load_points, load_workloads
-from .estimators import TargetFit, merge_extra
-from .fit import ESTIMATOR_VERSION, FEATURES, features_of
+from .data import holdout_reason, load_points, load_workloads, workloads_files
+from .estimators import TargetFit, body_signature, identity, merge_extra, network_key, same_body
+from .fit import ESTIMATOR_VERSION, FEATURES, features_of, physical_floor_ms
 from .workload import workload_of_tflite
 
 TOOL = "zoo-bench-estimate"
@@ -47,11 +47,15 @@ class ModelEstimator(Runner):
                                   help="fit on the points of this target id instead of the job's target"),
     }
 
-    def __init__(self, name: str, points: Path, description: str = "", workloads: Path = WORKLOADS_FILE):
+    def __init__(self, name: str, points: Path, description: str = "", workloads: Path | None = None):
         self.name = name  # type: ignore[misc]  # one registered instance per vendor plugin
         self.points = Path(points)
-        self.workloads = Path(workloads)
+        #: ``None``: the workloads every plugin registers (hook ``zoo_bench_register_estimator_data``)
+        self.workloads = Path(workloads) if workloads is not None else None
         self._description = description
+
+    def workload_paths(self) -> list[Path]:
+        return [self.workloads] if self.workloads is not None else workloads_files()
 
     def describe(self) -> str:
         return self._description or f"model estimates fitted on {self.points.parent.name}/{self.points.name}"
@@ -61,7 +65,7 @@ class ModelEstimator(Runner):
         return {TOOL: ESTIMATOR_VERSION, "points": digest}
 
     def input_files(self, options: dict[str, Any]) -> list[Path]:
-        files = [self.points, self.workloads]
+        files = [self.points, *self.workload_paths()]
         if options.get("measured_points"):
             files.append(Path(options["measured_points"]))
         return [f for f in files if f.exists()]
@@ -76,19 +80,14 @@ class ModelEstimator(Runner):
 
     def fits(self, target: str, measured: str | None = None) -> list[TargetFit]:
         """Every metric of ``target`` with points, fitted (fast: cached workloads only)."""
-        from .estimators import fit_target
-
-        workloads = load_workloads(self.workloads)
-        pf = merge_extra(load_points(self.points), Path(measured) if measured else None, workloads)
-        metrics = sorted({p["metric"] for p in pf.points if p["target"] == target})
-        return [f for m in metrics if (f := fit_target(pf, workloads, target, m)) is not None]
+        return self._fits_with_data(target, measured)[0]
 
     def run(self, ctx: StageContext) -> StageOutput:
         if ctx.input.format != "tflite" or ctx.input.precision != "int8":
             raise ToolUnavailable(f"the estimator reads int8 .tflite models, not {ctx.input.precision} "
                                   f"{ctx.input.format}")
         target = ctx.options.get("estimate_target") or ctx.target.id
-        fits = self.fits(target, ctx.options.get("measured_points"))
+        fits, pf, workloads = self._fits_with_data(target, ctx.options.get("measured_points"))
         if not fits:
             raise ToolUnavailable(f"{self.points.name} has no usable points for target {target} "
                                   "(run python -m zoo_bench.estimate.build_workloads)")
@@ -106,11 +105,38 @@ class ModelEstimator(Runner):
             if not all(math.isfinite(f) for f in feats):
                 ctx.log(f"{m.metric}: the model lacks what its features need: skipped")
                 continue
-            value = m.predict(feats)
-            figures.append(self._figure(tf, value, workload, baseline, target))
-            ctx.log(f"{m.metric} = {value:.4g} {tf.model.samples[0].point['unit']} "
-                    f"(fitted on {len(m.samples)} points, LOMO median |err| {m.lomo_median_abs() or 0:.1%})")
+            floor = physical_floor_ms(workload, m.bounds)
+            fig = self._figure(tf, feats, floor, workload, baseline, target,
+                               self._fitted_network(m, pf, workloads, ctx.model.name, workload), ctx.model.name)
+            figures.append(fig)
+            note = ", in the fit: leave-one-network-out value" if fig.extra["in_fit"] else ""
+            ctx.log(f"{m.metric} = {fig.value:.4g} {fig.unit} (fitted on {len(m.samples)} points, LOMO median "
+                    f"|err| {m.lomo_median_abs() or 0:.1%}{note})")
         return StageOutput(figures=figures)
+
+    def _fits_with_data(self, target: str, measured: str | None) -> tuple[list[TargetFit], Any, dict[str, Any]]:
+        from .estimators import fit_target
+
+        workloads = load_workloads(self.workload_paths())
+        pf = merge_extra(load_points(self.points), Path(measured) if measured else None, workloads)
+        metrics = sorted({p["metric"] for p in pf.points if p["target"] == target})
+        return [f for m in metrics if (f := fit_target(pf, workloads, target, m)) is not None], pf, workloads
+
+    @staticmethod
+    def _fitted_network(m: Any, pf: Any, workloads: dict[str, Any], model: str,
+                        workload: dict[str, Any]) -> str | None:
+        """The fitted network this job's model is (``None``: not among the fitted points): the
+        points-file model defined as this catalog model, or one with the same body MACs."""
+        groups = set(m.groups)
+        for name, definition in pf.models.items():
+            if model in (name, definition.get("catalog")) and network_key(definition) in groups:
+                return network_key(definition)
+        mine = body_signature(workload)
+        for s in m.samples:
+            entry = workloads.get(s.point["model"])
+            if entry and same_body(mine, body_signature(entry["workload"])):
+                return identity(pf, workloads, s.point["model"])[0]
+        return None
 
     def _baseline(self, ctx: StageContext, target: str) -> float | None:
         """The baseline compiler's latency estimate of this model (e.g. Vela for an Ethos-U)."""
@@ -131,10 +157,19 @@ class ModelEstimator(Runner):
                 return float(fig.value)
         return None
 
-    def _figure(self, tf: TargetFit, value: float, workload: dict[str, Any], baseline: float | None,
-                target: str) -> Figure:
+    def _figure(self, tf: TargetFit, feats: list[float], floor: float, workload: dict[str, Any],
+                baseline: float | None, target: str, in_fit: str | None, model_name: str = "") -> Figure:
+        """The estimate row. A model among the fitted networks gets the prediction of the model
+        fitted without it (leave-one-network-out) and the interval of the other networks' LOMO
+        errors, never its in-sample value (kept as ``extra.full_fit_value``). A model outside the
+        fitted population gets an interval twice as wide and ``extra.extrapolation``."""
         m = tf.model
-        interval = m.interval(value)
+        full = m.predict(feats, floor)
+        loo = m.predict_without(in_fit, feats, floor) if in_fit is not None else None
+        value = loo if loo is not None else full
+        errors = m.lomo_errors_without(in_fit) if in_fit is not None else [e for e in m.lomo if e is not None]
+        warnings = m.extrapolation(feats)
+        interval = m.interval_from(value, errors, widen=2.0 if warnings else 1.0)
         points = sorted({s.point["model"] for s in m.samples})
         summary = {k: workload[k] for k in ("macs", "bytes", "ops", "layers", "weights_bytes", "peak_bytes",
                                             "peak_inplace_bytes", "largest_tensor_bytes", "io_bytes")}
@@ -142,7 +177,16 @@ class ModelEstimator(Runner):
             "estimator": self.name, "target_points": target, "points_file": self.points.name,
             "fitted_on": points, "networks": len(m.groups),
             "interval": None if interval is None else [interval[0], interval[1]],
-            "interval_basis": "10th-90th percentile (min-max under 10 networks) of leave-one-model-out errors",
+            "interval_basis": "10th-90th percentile (min-max under 10 networks) of leave-one-model-out errors"
+                              + (" of the other networks" if in_fit is not None else "")
+                              + (", each side twice as wide (extrapolation)" if warnings else ""),
+            "in_fit": in_fit is not None,
+            "left_out": sorted(s.point["model"] for s in m.samples if s.group == in_fit) if in_fit else None,
+            "full_fit_value": full if in_fit is not None else None,
+            "leave_one_out": loo is not None,
+            "extrapolation": warnings or None,
+            "physical_floor": floor or None,
+            "held_out_network": holdout_reason(model_name) is not None,
             "lomo_median_abs_error_pct": None if m.lomo_median_abs() is None else round(100 * m.lomo_median_abs(), 1),
             "features": {n: round(FEATURES[n](workload, baseline), 6) for n in m.features},
             "coefficients": dict(zip(m.features, m.coefficients, strict=True)),

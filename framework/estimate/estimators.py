@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import PointsFile, is_fitted, is_holdout, load_points, load_workloads
-from .fit import FittedModel, Sample, feature_set, features_of, fit_model, latency_candidates
+from .data import PointsFile, holdout_reason, load_points, load_workloads
+from .fit import FittedModel, Sample, feature_set, features_of, fit_model, latency_candidates, physical_floor_ms
 
 #: Definition keys that do not change the network's body (a different head is the same network
 #: for leave-one-model-out: its figures leave together).
@@ -26,6 +26,46 @@ def network_key(definition: dict[str, Any]) -> str:
     """Identity of a network's body, so that the same body with another head counts once."""
     body = {k: v for k, v in definition.items() if k not in _HEAD_KEYS}
     return json.dumps(body, sort_keys=True)
+
+
+def body_signature(workload: dict[str, Any]) -> tuple[float, float, float]:
+    """MACs of the body's conv, depthwise and pointwise layers (the head is dense): the same
+    network reads the same, whatever its head, its name or who built the int8 model."""
+    macs = workload.get("macs", {})
+    return (float(macs.get("conv", 0.0)), float(macs.get("depthwise", 0.0)), float(macs.get("pointwise", 0.0)))
+
+
+def same_body(a: tuple[float, float, float], b: tuple[float, float, float], tolerance: float = 0.005) -> bool:
+    return sum(a) > 0 and all(abs(x - y) <= tolerance * max(x, y, 1.0) for x, y in zip(a, b, strict=True))
+
+
+def identity(pf: PointsFile, workloads: dict[str, Any], model: str) -> tuple[str, dict[str, Any]]:
+    """(network key, definition) of a points-file model. A measured model (``zoo-bench fit``)
+    takes the identity and definition of the published model of the same network: the one
+    defined as the catalog model it ran, else the one whose body has the same MACs."""
+    definition = pf.models.get(model, {})
+    if definition.get("builder") != "measured":
+        return network_key(definition), definition
+    ran = definition.get("measured_model") or definition.get("model")
+    for name, other in pf.models.items():
+        if other.get("builder") != "measured" and ran in (name, other.get("catalog")):
+            return network_key(other), other
+    mine = body_signature((workloads.get(model) or {}).get("workload", {}))
+    for name, other in pf.models.items():
+        entry = workloads.get(name)
+        if other.get("builder") != "measured" and entry and same_body(mine, body_signature(entry["workload"])):
+            return network_key(other), other
+    return network_key(definition), definition
+
+
+def point_kind(pf: PointsFile, workloads: dict[str, Any], point: dict[str, Any]) -> str:
+    """``holdout`` (never fitted: flagged, or MobileNet v2 width 1.0 by rule under any name, the
+    published network a measured point shares included), ``check`` or ``fit``."""
+    _, shared = identity(pf, workloads, point["model"])
+    own = pf.models.get(point["model"], {})
+    if point.get("holdout") or holdout_reason(point["model"], own) or holdout_reason(point["model"], shared):
+        return "holdout"
+    return "check" if point.get("check_only") else "fit"
 
 
 @dataclass
@@ -78,9 +118,10 @@ def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: 
     baseline = bool(pf.targets.get(target, {}).get("baseline")) and metric == "latency_mean_ms"
     chosen = [p for p in pf.points if p["target"] == target and p["metric"] == metric]
     usable = [p for p in chosen if _usable(pf, workloads, target, p, baseline)]
+    kinds = {id(p): point_kind(pf, workloads, p) for p in usable}
     names: tuple[str, ...] = ()
     for _ in range(3):  # the feature set depends on the usable networks, which depend on the features
-        groups = {network_key(pf.models[p["model"]]) for p in usable if is_fitted(p)}
+        groups = {identity(pf, workloads, p["model"])[0] for p in usable if kinds[id(p)] == "fit"}
         names = feature_set(metric, len(groups), baseline)
         finite = [p for p in usable if _finite(workloads[p["model"]], target, names)]
         if len(finite) == len(usable):
@@ -88,12 +129,21 @@ def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: 
         usable = finite
     missing = [p["model"] for p in chosen if p not in usable]
     fit, hold, check = [], [], []
+    bounds = target_bounds(pf, target, metric)
     for p in usable:
         entry = workloads[p["model"]]
         base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
-        sample = Sample(p, network_key(pf.models[p["model"]]), features_of(entry["workload"], names, base))
-        (hold if is_holdout(p) else fit if is_fitted(p) else check).append(sample)
+        sample = Sample(p, identity(pf, workloads, p["model"])[0], features_of(entry["workload"], names, base),
+                        physical_floor_ms(entry["workload"], bounds))
+        {"holdout": hold, "fit": fit, "check": check}[kinds[id(p)]].append(sample)
     return fit, hold, check, missing, names
+
+
+def target_bounds(pf: PointsFile, target: str, metric: str) -> dict[str, Any]:
+    """The physical bounds the plugin declares for ``target`` (latency only)."""
+    if metric != "latency_mean_ms":
+        return {}
+    return dict(pf.targets.get(target, {}).get("bounds") or {})
 
 
 def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: str) -> TargetFit | None:
@@ -107,7 +157,7 @@ def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: s
     fit, hold, check, missing, names = samples_for(pf, workloads, target, metric)
     if not fit:
         return None
-    best = fit_model(target, metric, fit, names)
+    best = fit_model(target, metric, fit, names, target_bounds(pf, target, metric))
     if metric == "latency_mean_ms" and "baseline_ms" not in names:
         for cand in latency_candidates(len({s.group for s in fit})):
             if cand == names:
@@ -124,12 +174,13 @@ def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: s
 def _with_features(s: Sample, workloads: dict[str, Any], target: str, names: tuple[str, ...]) -> Sample:
     entry = workloads[s.point["model"]]
     base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
-    return Sample(s.point, s.group, features_of(entry["workload"], names, base))
+    return Sample(s.point, s.group, features_of(entry["workload"], names, base), s.floor)
 
 
 def _refit(pf: PointsFile, workloads: dict[str, Any], target: str, fit: list[Sample],
            names: tuple[str, ...]) -> FittedModel:
-    return fit_model(target, "latency_mean_ms", [_with_features(s, workloads, target, names) for s in fit], names)
+    return fit_model(target, "latency_mean_ms", [_with_features(s, workloads, target, names) for s in fit], names,
+                     target_bounds(pf, target, "latency_mean_ms"))
 
 
 def fit_all(files: list[Path], workloads_file: Path | None = None, extra: Path | None = None,

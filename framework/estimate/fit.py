@@ -20,7 +20,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Bumped whenever features, fitting or intervals change (it names the estimates' tool_version).
-ESTIMATOR_VERSION = "1.0"
+ESTIMATOR_VERSION = "2.0"
+
+#: Features counting multiply-accumulates (in millions): each MAC must go through the target's
+#: MAC units, so their coefficient is at least 1e9 / peak MAC/s (ms per million MACs).
+MAC_FEATURES = frozenset({"macs", "conv_macs", "dense_like_macs", "matmul_macs", "depthwise_macs"})
+
+
+def total_macs(w: dict[str, Any]) -> float:
+    return _macs(w, "conv", "depthwise", "pointwise", "dense")
+
+
+def physical_floor_ms(w: dict[str, Any], bounds: dict[str, Any] | None) -> float:
+    """The least time the target can take for this workload: every MAC at the peak rate and,
+    where the plugin declares the bandwidth of the memory weights are read from, every weight
+    byte read once. ``0`` where the target declares no bound."""
+    if not bounds:
+        return 0.0
+    floor = 0.0
+    if bounds.get("peak_macs_per_s"):
+        floor = max(floor, 1e3 * total_macs(w) / float(bounds["peak_macs_per_s"]))
+    if bounds.get("weights_bandwidth_bytes_per_s"):
+        floor = max(floor, 1e3 * float(w["weights_bytes"]) / float(bounds["weights_bandwidth_bytes_per_s"]))
+    return floor
+
+
+def lower_bounds(features: tuple[str, ...], bounds: dict[str, Any] | None) -> list[float]:
+    """Per feature, the least coefficient physics allows (MAC features: 1e9 / peak MAC/s)."""
+    peak = float((bounds or {}).get("peak_macs_per_s") or 0.0)
+    return [1e9 / peak if peak and n in MAC_FEATURES else 0.0 for n in features]
 
 Features = dict[str, float]
 
@@ -113,8 +141,8 @@ def nnls(a: list[list[float]], b: list[float]) -> list[float]:
     return [float(c) for c in coef]
 
 
-def fit_relative(rows: list[list[float]], values: list[float]) -> list[float]:
-    """Coefficients minimising the sum of squared relative errors, all >= 0.
+def fit_relative(rows: list[list[float]], values: list[float], lower: list[float] | None = None) -> list[float]:
+    """Coefficients minimising the sum of squared relative errors, each >= its ``lower`` bound (0).
 
     Columns are scaled to unit norm first so that features in very different units (MACs in
     millions vs a constant) are treated alike by the solver, then scaled back.
@@ -124,8 +152,14 @@ def fit_relative(rows: list[list[float]], values: list[float]) -> list[float]:
     a = np.asarray(rows, dtype=float) / np.asarray(values, dtype=float)[:, None]
     scale = np.linalg.norm(a, axis=0)
     scale[scale == 0] = 1.0
-    coef = np.asarray(nnls((a / scale).tolist(), [1.0] * len(values))) / scale
-    return [float(c) for c in coef]
+    if lower is None or not any(lower):
+        coef = np.asarray(nnls((a / scale).tolist(), [1.0] * len(values))) / scale
+        return [float(c) for c in coef]
+    from scipy.optimize import lsq_linear
+
+    lb = np.asarray(lower, dtype=float) * scale
+    result = lsq_linear(a / scale, np.ones(len(values)), bounds=(lb, np.full(len(lb), np.inf)))
+    return [float(max(c, lo)) for c, lo in zip(result.x / scale, lower, strict=True)]
 
 
 @dataclass
@@ -135,6 +169,8 @@ class Sample:
     point: dict[str, Any]
     group: str
     features: list[float]
+    #: the least time physics allows for this workload on the target (0: no bound declared)
+    floor: float = 0.0
 
 
 @dataclass
@@ -149,9 +185,39 @@ class FittedModel:
     #: point index in ``samples`` -> relative LOMO error (None when the fit had too few groups)
     lomo: list[float | None] = field(default_factory=list)
     fitted: list[float] = field(default_factory=list)
+    #: the target's declared physical bounds (peak MAC/s, bandwidth), applied to latency
+    bounds: dict[str, Any] = field(default_factory=dict)
+    #: network -> coefficients fitted without it (leave-one-model-out)
+    lomo_coefficients: dict[str, list[float]] = field(default_factory=dict)
 
-    def predict(self, features: list[float]) -> float:
-        return sum(c * f for c, f in zip(self.coefficients, features, strict=True))
+    def predict(self, features: list[float], floor: float = 0.0, coefficients: list[float] | None = None) -> float:
+        """The linear estimate, never below the physical ``floor``."""
+        coef = self.coefficients if coefficients is None else coefficients
+        return max(sum(c * f for c, f in zip(coef, features, strict=True)), floor)
+
+    def predict_without(self, group: str, features: list[float], floor: float = 0.0) -> float | None:
+        """The estimate of the model fitted without network ``group`` (``None``: no such fit)."""
+        coef = self.lomo_coefficients.get(group)
+        return None if coef is None else self.predict(features, floor, coef)
+
+    def lomo_errors_without(self, group: str) -> list[float]:
+        """LOMO relative errors of every network but ``group`` (for an interval that never saw it)."""
+        return sorted(e for s, e in zip(self.samples, self.lomo, strict=True) if e is not None and s.group != group)
+
+    def interval_from(self, estimate: float, errors: list[float], widen: float = 1.0) -> tuple[float, float] | None:
+        """``estimate`` corrected by the 10th/90th percentile of ``errors`` (min/max under 10),
+        each side ``widen`` times as wide (an extrapolation)."""
+        errors = sorted(errors)
+        if not errors:
+            return None
+        if len(errors) >= 10:
+            lo, hi = errors[int(0.1 * (len(errors) - 1))], errors[int(round(0.9 * (len(errors) - 1)))]
+        else:
+            lo, hi = errors[0], errors[-1]
+        # error = (estimate - published) / published  =>  published = estimate / (1 + error);
+        # widened errors keep 1 + error above 0.05 (a published figure at most 20x the estimate)
+        lo, hi = max(lo * widen, -0.95), max(hi * widen, -0.95)
+        return estimate / (1.0 + hi), estimate / (1.0 + lo)
 
     @property
     def groups(self) -> list[str]:
@@ -164,18 +230,49 @@ class FittedModel:
         errors = self.lomo_abs_errors()
         return statistics.median(errors) if errors else None
 
-    def interval(self, estimate: float) -> tuple[float, float] | None:
+    def interval(self, estimate: float, widen: float = 1.0) -> tuple[float, float] | None:
         """``estimate`` corrected by the 10th/90th percentile of the LOMO relative errors
-        (min/max with fewer than 10 networks): the range the published figure fell in."""
-        errors = sorted(e for e in self.lomo if e is not None)
-        if not errors:
-            return None
-        if len(errors) >= 10:
-            lo, hi = errors[int(0.1 * (len(errors) - 1))], errors[int(round(0.9 * (len(errors) - 1)))]
-        else:
-            lo, hi = errors[0], errors[-1]
-        # error = (estimate - published) / published  =>  published = estimate / (1 + error)
-        return estimate / (1.0 + hi), estimate / (1.0 + lo)
+        (min/max with fewer than 10 networks): the range the published figure fell in.
+        error = (estimate - published) / published, so published = estimate / (1 + error)."""
+        return self.interval_from(estimate, [e for e in self.lomo if e is not None], widen)
+
+    def extrapolation(self, features: list[float]) -> list[str]:
+        """Why ``features`` lie outside the fitted population (empty: inside it).
+
+        Per feature with a non-zero coefficient: more than 25 % beyond the fitted range. As a
+        whole: the distance (log-scaled features) to the nearest fitted network is larger than
+        the largest such distance among the fitted networks themselves.
+        """
+        import math
+
+        notes = []
+        cols = [i for i, (n, c) in enumerate(zip(self.features, self.coefficients, strict=True)) if n != "const"]
+        for i in cols:
+            if self.coefficients[i] == 0.0:
+                continue
+            values = [s.features[i] for s in self.samples]
+            lo, hi = min(values), max(values)
+            if features[i] > hi * 1.25 or features[i] < lo / 1.25:
+                notes.append(f"{self.features[i]} = {features[i]:.4g} outside the fitted range "
+                             f"[{lo:.4g}, {hi:.4g}]")
+        if cols and len(self.groups) >= 3:
+            def vec(f: list[float]) -> list[float]:
+                return [math.log1p(max(f[i], 0.0) / (scale[i] or 1.0)) for i in cols]
+
+            scale = {i: statistics.median([s.features[i] for s in self.samples]) for i in cols}
+            by_group: dict[str, list[float]] = {}
+            for s in self.samples:
+                by_group.setdefault(s.group, vec(s.features))
+
+            def nearest(v: list[float], skip: str | None = None) -> float:
+                return min(math.dist(v, w) for g, w in by_group.items() if g != skip)
+
+            spread = max(nearest(v, g) for g, v in by_group.items())
+            d = nearest(vec(features))
+            if d > spread:
+                notes.append(f"distance to the nearest fitted network {d:.2f} exceeds the fitted networks' "
+                             f"largest ({spread:.2f})")
+        return notes
 
     def describe(self) -> dict[str, Any]:
         return {"target": self.target, "metric": self.metric, "features": list(self.features),
@@ -188,20 +285,25 @@ def _pct(x: float | None) -> float | None:
     return None if x is None else round(100.0 * x, 1)
 
 
-def fit_model(target: str, metric: str, samples: list[Sample], features: tuple[str, ...]) -> FittedModel:
-    """Fit on ``samples`` and compute each one's LOMO error (refit without its network)."""
-    coef = fit_relative([s.features for s in samples], [float(s.point["value"]) for s in samples])
-    model = FittedModel(target, metric, features, coef, samples)
-    model.fitted = [model.predict(s.features) for s in samples]
+def fit_model(target: str, metric: str, samples: list[Sample], features: tuple[str, ...],
+              bounds: dict[str, Any] | None = None) -> FittedModel:
+    """Fit on ``samples`` and compute each one's LOMO error (refit without its network).
+
+    ``bounds`` (latency only): the target's peak MAC/s gives the MAC features a least
+    coefficient, and every prediction is at least the sample's physical floor."""
+    lower = lower_bounds(features, bounds) if metric == "latency_mean_ms" else None
+    coef = fit_relative([s.features for s in samples], [float(s.point["value"]) for s in samples], lower)
+    model = FittedModel(target, metric, features, coef, samples, bounds=dict(bounds or {}))
+    model.fitted = [model.predict(s.features, s.floor) for s in samples]
     groups = model.groups
-    lomo_cache: dict[str, list[float]] = {}
     for s in samples:
         if len(groups) < 2 or len(groups) - 1 < len(features):
             model.lomo.append(None)
             continue
-        if s.group not in lomo_cache:
+        if s.group not in model.lomo_coefficients:
             rest = [r for r in samples if r.group != s.group]
-            lomo_cache[s.group] = fit_relative([r.features for r in rest], [float(r.point["value"]) for r in rest])
-        est = sum(c * f for c, f in zip(lomo_cache[s.group], s.features, strict=True))
+            model.lomo_coefficients[s.group] = fit_relative([r.features for r in rest],
+                                                            [float(r.point["value"]) for r in rest], lower)
+        est = model.predict(s.features, s.floor, model.lomo_coefficients[s.group])
         model.lomo.append((est - float(s.point["value"])) / float(s.point["value"]))
     return model

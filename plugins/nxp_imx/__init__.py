@@ -12,6 +12,7 @@ from pathlib import Path
 from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.estimate.component import ModelEstimator
+from zoo_bench.estimate.data import EstimatorData
 
 from .board_runner import ImxBoardRunner
 from .targets import ESTIMATOR, imx_targets
@@ -41,3 +42,17 @@ def zoo_bench_register_runners(register):
 def zoo_bench_register_targets(register):
     for target in imx_targets(_board_defaults()):
         register(target)
+
+
+# --- estimates: the published points, workloads and card figures this plugin ships ---
+_HERE = Path(__file__).parent
+
+
+@hookimpl
+def zoo_bench_register_estimator_data(register):
+    register(EstimatorData(_HERE / "published_points.json", _HERE / "workloads.json", name="nxp_imx"))
+
+
+@hookimpl
+def zoo_bench_published_figures():
+    return [_HERE / "card_figures.json"]

@@ -92,27 +92,35 @@ class ModelEstimator(Runner):
             raise ToolUnavailable(f"{self.points.name} has no usable points for target {target} "
                                   "(run python -m zoo_bench.estimate.build_workloads)")
         workload = workload_of_tflite(ctx.input.path).as_dict()
+        figures = self.estimate(fits, pf, workloads, ctx.model.name, workload,
+                                lambda: self._baseline(ctx, target), ctx.log, target)
+        return StageOutput(figures=figures)
+
+    def estimate(self, fits: list[TargetFit], pf: Any, workloads: dict[str, Any], model_name: str,
+                 workload: dict[str, Any], baseline_of: Any = lambda: None, log: Any = lambda _m: None,
+                 target: str = "") -> list[Figure]:
+        """The estimate rows of one model (its name and workload) from the fitted models."""
         baseline = None
         figures = []
         for tf in fits:
             m = tf.model
             if "baseline_ms" in m.features:
-                baseline = baseline if baseline is not None else self._baseline(ctx, target)
+                baseline = baseline if baseline is not None else baseline_of()
                 if baseline is None:
-                    ctx.log(f"no baseline estimate for {m.metric}: skipped")
+                    log(f"no baseline estimate for {m.metric}: skipped")
                     continue
             feats = features_of(workload, m.features, baseline)
             if not all(math.isfinite(f) for f in feats):
-                ctx.log(f"{m.metric}: the model lacks what its features need: skipped")
+                log(f"{m.metric}: the model lacks what its features need: skipped")
                 continue
             floor = physical_floor_ms(workload, m.bounds)
-            fig = self._figure(tf, feats, floor, workload, baseline, target,
-                               self._fitted_network(m, pf, workloads, ctx.model.name, workload), ctx.model.name)
+            fig = self._figure(tf, feats, floor, workload, baseline, target or m.target,
+                               self._fitted_network(m, pf, workloads, model_name, workload), model_name)
             figures.append(fig)
             note = ", in the fit: leave-one-network-out value" if fig.extra["in_fit"] else ""
-            ctx.log(f"{m.metric} = {fig.value:.4g} {fig.unit} (fitted on {len(m.samples)} points, LOMO median "
-                    f"|err| {m.lomo_median_abs() or 0:.1%}{note})")
-        return StageOutput(figures=figures)
+            log(f"{m.metric} = {fig.value:.4g} {fig.unit} (fitted on {len(m.samples)} points, LOMO median "
+                f"|err| {m.lomo_median_abs() or 0:.1%}{note})")
+        return figures
 
     def _fits_with_data(self, target: str, measured: str | None) -> tuple[list[TargetFit], Any, dict[str, Any]]:
         from .estimators import fit_target

@@ -136,9 +136,16 @@ class CardRows:
             if theirs.classes not in (None, self.classes):  # another head: not like for like
                 text += f" (published {num(theirs.value)} for {theirs.classes} classes; run with --classes " \
                         f"{theirs.classes} to compare)"
+            elif "fitted_on" in _extra(row) and _extra(row).get("in_fit") is not False:
+                # a fitted estimator's row, fitted on this network (or from before the in_fit flag):
+                # a % against its own training point proves nothing
+                text += f" (published {num(theirs.value)}; estimator fitted on this network, no % shown)"
             else:
                 diff = difference_pct(row["value"], theirs.value)
                 text += f" (published {num(theirs.value)}{'' if diff is None else f', {diff:+.1f} %'})"
+        if row["method"] == "model-estimate" and _extra(row).get("in_fit"):
+            full = _extra(row).get("full_fit_value")
+            text += " (in fit: leave-one-network-out value" + (f", full fit {num(full)})" if full else ")")
         return text
 
 

@@ -104,7 +104,7 @@ def measured_points(rows: list[dict[str, Any]], targets: set[str], stage: str | 
 @click.option("--target", "-t", "targets", multiple=True, required=True, help="Target ids to refit (repeatable).")
 @click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False), default=Path("zoo-bench-results"),
               show_default=True, help="Results store directory to read measured-board rows from.")
-@click.option("--stage", help="Only rows of this stage id (e.g. run:imx_board:npu); default: every "
+@click.option("--stage", help="Only rows of this stage id (e.g. run:<board runner>:npu); default: every "
                               "measured-board latency_mean_ms row of the target.")
 @click.option("--points-out", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the measured points (default: <output>/estimates/measured_points.json).")

@@ -146,6 +146,15 @@ class ModelEstimator(Runner):
                 return identity(pf, workloads, s.point["model"])[0]
         return None
 
+    @staticmethod
+    def _tool_error(m: Any) -> float | None:
+        """Median |error| of the raw baseline tool figure against the published figures fitted on."""
+        import statistics
+
+        i = m.features.index("baseline_ms")
+        errors = [abs(s.features[i] - float(s.point["value"])) / float(s.point["value"]) for s in m.samples]
+        return statistics.median(errors) if errors else None
+
     def _baseline(self, ctx: StageContext, target: str) -> float | None:
         """The baseline compiler's latency estimate of this model (e.g. Vela for an Ethos-U)."""
         spec = load_points(self.points).targets.get(target, {}).get("baseline") or {}
@@ -202,6 +211,11 @@ class ModelEstimator(Runner):
         }
         if baseline is not None:
             extra["baseline_ms"] = baseline
+            tool = self._tool_error(m)
+            lomo = m.lomo_median_abs()
+            extra["baseline_median_abs_error_pct"] = None if tool is None else round(100 * tool, 1)
+            # the figure to show first for a board the user lacks: the better predictor on the same points
+            extra["preferred_over_tool"] = tool is not None and lomo is not None and lomo < tool
         unit = m.samples[0].point["unit"]
         return Figure(m.metric, float(value), unit, "model-estimate", f"{TOOL}:{self.name}", ESTIMATOR_VERSION,
                       extra=extra)

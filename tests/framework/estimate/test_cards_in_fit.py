@@ -38,3 +38,16 @@ def test_out_of_fit_estimate_is_compared():
     extra = {"fitted_on": ["other"], "in_fit": False, "interval": [8000.0, 12000.0]}
     card = render_card("resnet50_v2_224", [_row(9876.0, extra)], "run1")
     assert "(published 11,368.81, -13.1 %)" in card or "-13.1 %" in card, card
+
+
+def test_a_calibrated_estimate_better_than_its_tool_comes_before_the_raw_tool_figure():
+    """i.MX 93 without a board: the estimate correcting Vela (better on NXP's published points)
+    is shown above Vela's raw figure, which stays beside it."""
+    est = _row(1.9, {"fitted_on": ["a"], "in_fit": False, "baseline_ms": 2.5, "preferred_over_tool": True})
+    tool = est | {"stage": "compile:vela", "stage_kind": "compile", "component": "vela", "method": "tool-estimate",
+                  "value": 2.5, "extra": "{}"}
+    card = render_card("resnet50_v2_224", [tool, est], "run1")
+    assert 0 < card.index("| stm32_estimate |") < card.index("| vela |")
+    est["extra"] = json.dumps({"fitted_on": ["a"], "in_fit": False, "preferred_over_tool": False})
+    card = render_card("resnet50_v2_224", [tool, est], "run1")
+    assert card.index("| vela |") < card.index("| stm32_estimate |")

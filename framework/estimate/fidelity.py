@@ -153,7 +153,8 @@ def text_report(fits: list[TargetFit]) -> str:
         s = summary(tf)
         m = tf.model
         coefs = ", ".join(f"{k}={v:.4g}" for k, v in s["coefficients"].items())
-        goal = ("no goal (< 8 networks)" if s["goal_met"] is None else
+        goal = ("no goal for this metric" if s["goal"] is None else
+                "no goal (< 8 networks)" if s["goal_met"] is None else
                 f"goal {s['goal']}: {'met' if s['goal_met'] else 'NOT met'}")
         out.append(f"{m.target} {m.metric}: {s['points']} points, {s['networks']} networks; LOMO within 10 % "
                    f"{_pct(s['within_10_pct'])}, within 20 % {_pct(s['within_20_pct'])}, median |err| "

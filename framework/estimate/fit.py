@@ -77,6 +77,8 @@ FEATURES: dict[str, Callable[[dict[str, Any], float | None], float]] = {
     "live_peak_kib": lambda w, b: _planned(w, "live") / 1024.0,
     "live_peak_kept_input_kib": lambda w, b: _planned(w, "live", keep_inputs=True) / 1024.0,
     "overlap_peak_kib": lambda w, b: _planned(w, "overlap") / 1024.0,
+    "op_kinds": lambda w, b: float(len({step[2] for step in w["graph"].get("steps", [])}))
+    if w.get("graph") else float("nan"),
     "input_kib": lambda w, b: float(sum(w["graph"]["sizes"][str(t)] for t in w["graph"]["inputs"])) / 1024.0
     if w.get("graph") else float("nan"),
 }
@@ -97,6 +99,12 @@ def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, 
     """The features of a model for ``metric`` fitted on ``groups`` distinct networks."""
     if metric == "activation_ram_kib":  # overlapping-buffer peak, scaled to the vendor's planner
         return ("overlap_peak_kib",)
+    if metric == "runtime_ram_kib":  # the runtime's per-layer structures, and a fixed part
+        return ("layers", "const")
+    if metric == "code_flash_kib":  # a kernel per operator kind, a descriptor per layer, per-channel
+        # parameters growing with the weights, a fixed part (the set with the lowest LOMO error of
+        # those tried on ST's points: docs/estimators.md)
+        return ("op_kinds", "layers", "weights_kib", "const") if groups >= 8 else ("layers", "const")
     if metric == "weights_flash_kib":
         return ("weights_kib", "const") if groups >= 6 else ("weights_kib",)
     if baseline:  # a tool's own estimate, corrected by a factor (a fixed overhead term comes with 8 networks)

@@ -80,14 +80,14 @@ class ModelEstimator(Runner):
 
     def fits(self, target: str, measured: str | None = None) -> list[TargetFit]:
         """Every metric of ``target`` with points, fitted (fast: cached workloads only)."""
-        return self._fits_with_data(target, measured)[0]
+        return self.fits_with_data(target, measured)[0]
 
     def run(self, ctx: StageContext) -> StageOutput:
         if ctx.input.format != "tflite" or ctx.input.precision != "int8":
             raise ToolUnavailable(f"the estimator reads int8 .tflite models, not {ctx.input.precision} "
                                   f"{ctx.input.format}")
         target = ctx.options.get("estimate_target") or ctx.target.id
-        fits, pf, workloads = self._fits_with_data(target, ctx.options.get("measured_points"))
+        fits, pf, workloads = self.fits_with_data(target, ctx.options.get("measured_points"))
         if not fits:
             raise ToolUnavailable(f"{self.points.name} has no usable points for target {target} "
                                   "(run python -m zoo_bench.estimate.build_workloads)")
@@ -122,7 +122,7 @@ class ModelEstimator(Runner):
                 f"|err| {m.lomo_median_abs() or 0:.1%}{note})")
         return figures
 
-    def _fits_with_data(self, target: str, measured: str | None) -> tuple[list[TargetFit], Any, dict[str, Any]]:
+    def fits_with_data(self, target: str, measured: str | None) -> tuple[list[TargetFit], Any, dict[str, Any]]:
         from .estimators import fit_target
 
         workloads = load_workloads(self.workload_paths())

@@ -28,7 +28,7 @@ def test_a_network_in_the_fit_gets_its_leave_one_out_value(tmp_path):
     pfile, wfile = synthetic_points(tmp_path, n=12, noise=0.08)
     _with_catalog_name(pfile, "net3", "net3_224")
     est = ModelEstimator("test_estimate", pfile, workloads=wfile)
-    fits, pf, workloads = est._fits_with_data("board1", None)
+    fits, pf, workloads = est.fits_with_data("board1", None)
     lomo = {r["model"]: r for r in point_rows(fits[0])}["net3"]
     w = json.loads(wfile.read_text())["models"]["net3"]["workload"]
     for name in ("net3_224", "someone_elses_name"):  # by the catalog name, or by the same body
@@ -111,7 +111,7 @@ def test_an_estimate_never_beats_the_declared_peak():
 def test_extrapolation_is_flagged_and_widens_the_interval(tmp_path):
     pfile, wfile = synthetic_points(tmp_path, n=12, noise=0.05)
     est = ModelEstimator("test_estimate", pfile, workloads=wfile)
-    fits, pf, workloads = est._fits_with_data("board1", None)
+    fits, pf, workloads = est.fits_with_data("board1", None)
     (inside,) = est.estimate(fits, pf, workloads, "a", workload(6.5e6, 4e5, 28))
     (outside,) = est.estimate(fits, pf, workloads, "b", workload(400e6, 4e5, 28))
     assert inside.extra["extrapolation"] is None

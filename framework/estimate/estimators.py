@@ -78,6 +78,8 @@ class TargetFit:
     #: points whose model has no cached workload (run build_workloads): model names
     missing: list[str] = field(default_factory=list)
     points_file: Path | None = None
+    #: metric -> (|error| bound, share of networks within it): the goals the plugin declares
+    goals: dict[str, Any] = field(default_factory=dict)
 
 
 def merge_extra(pf: PointsFile, extra: Path | None, workloads: dict[str, Any]) -> PointsFile:
@@ -155,7 +157,7 @@ def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: s
     LOMO error is slightly optimistic; docs/estimators.md says so).
     """
     fit, hold, check, missing, names = samples_for(pf, workloads, target, metric)
-    if not fit:
+    if not fit or not names:  # no usable point, or a metric no model is fitted for
         return None
     best = fit_model(target, metric, fit, names, target_bounds(pf, target, metric))
     if metric == "latency_mean_ms" and "baseline_ms" not in names:
@@ -168,7 +170,8 @@ def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: s
                 best = model
     hold = [_with_features(s, workloads, target, best.features) for s in hold]
     check = [_with_features(s, workloads, target, best.features) for s in check]
-    return TargetFit(best, hold, check, missing, pf.path)
+    goals = dict(pf.targets.get(target, {}).get("goals") or {})
+    return TargetFit(best, hold, check, missing, pf.path, goals)
 
 
 def _with_features(s: Sample, workloads: dict[str, Any], target: str, names: tuple[str, ...]) -> Sample:

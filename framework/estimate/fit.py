@@ -99,14 +99,18 @@ def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, 
     """The features of a model for ``metric`` fitted on ``groups`` distinct networks."""
     if metric == "activation_ram_kib":  # overlapping-buffer peak, scaled to the vendor's planner
         return ("overlap_peak_kib",)
+    if metric == "internal_ram_kib":  # an NPU keeps a layer's input and output whole in its banks
+        return ("largest_tensor_kib",)
+    if metric == "external_ram_kib":  # mostly 0 (nothing spilled): no relative error to fit on
+        return ()
     if metric == "runtime_ram_kib":  # the runtime's per-layer structures, and a fixed part
         return ("layers", "const")
     if metric == "code_flash_kib":  # a kernel per operator kind, a descriptor per layer, per-channel
         # parameters growing with the weights, a fixed part (the set with the lowest LOMO error of
         # those tried on ST's points: docs/estimators.md)
         return ("op_kinds", "layers", "weights_kib", "const") if groups >= 8 else ("layers", "const")
-    if metric == "weights_flash_kib":
-        return ("weights_kib", "const") if groups >= 6 else ("weights_kib",)
+    if metric == "weights_flash_kib":  # the constants, and per layer what the runtime or NPU stores
+        return ("weights_kib", "layers") if groups >= 6 else ("weights_kib",)
     if baseline:  # a tool's own estimate, corrected by a factor (a fixed overhead term comes with 8 networks)
         return ("baseline_ms", "const") if groups >= 8 else ("baseline_ms",)
     if groups >= 16:

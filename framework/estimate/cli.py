@@ -34,8 +34,9 @@ def _files(points: tuple[Path, ...]) -> list[Path]:
               help="Cached workloads (default: the one zoo-bench ships, framework/estimate/workloads.json).")
 @click.option("--catalog", is_flag=True, help="Also the latency estimate of every catalog model, per target.")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.option("--markdown", is_flag=True, help="Only the summary table, as docs/estimators.md holds it.")
 def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None, workloads: Path | None,
-             catalog: bool, as_json: bool) -> None:
+             catalog: bool, as_json: bool, markdown: bool = False) -> None:
     """How good the estimates are: per target and published point, the estimate, the published
     figure, the error and the leave-one-model-out error; median and worst per target.
 
@@ -44,7 +45,7 @@ def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None
     """
     from .data import load_workloads
     from .estimators import fit_all
-    from .fidelity import catalog_estimates, catalog_text, catalog_workloads, report, text_report
+    from .fidelity import catalog_estimates, catalog_text, catalog_workloads, report, summary_markdown, text_report
 
     fits = fit_all(_files(points), workloads_file=workloads, extra=measured, target=target)
     if target and not fits:
@@ -56,8 +57,10 @@ def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None
 
         definitions = {k: v for f in _files(points) for k, v in load_points(f).models.items()}
         table = catalog_workloads(load_workloads(workloads) if workloads else load_workloads(), definitions)
-        rows = catalog_estimates(fits, table)
-    if as_json:
+        rows = catalog_estimates(fits, table, definitions)
+    if markdown:
+        click.echo(summary_markdown(fits), nl=False)
+    elif as_json:
         click.echo(json.dumps({**report(fits), **({"catalog": rows} if catalog else {})}, indent=1))
     else:
         click.echo(text_report(fits), nl=False)

@@ -189,10 +189,16 @@ def catalog_workloads(workloads: dict[str, Any], definitions: dict[str, Any]) ->
     return catalog
 
 
-def catalog_estimates(fits: list[TargetFit], catalog: dict[str, Any]) -> list[dict[str, Any]]:
-    """Latency estimate and interval of every catalog model with a cached workload, per target."""
+def catalog_estimates(fits: list[TargetFit], catalog: dict[str, Any],
+                      definitions: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Latency estimate and interval of every catalog model with a cached workload, per target.
+
+    A catalog model that is one of a target's fitted networks (a points-file definition names it)
+    gets the leave-one-network-out estimate, marked ``in_fit``: never its in-sample value."""
+    from .estimators import network_key
     from .fit import features_of, physical_floor_ms
 
+    groups = {d["catalog"]: network_key(d) for d in (definitions or {}).values() if d.get("catalog")}
     rows = []
     for tf in fits:
         m = tf.model
@@ -202,10 +208,14 @@ def catalog_estimates(fits: list[TargetFit], catalog: dict[str, Any]) -> list[di
             base = (entry.get("baselines", {}).get(m.target) or {}).get("latency_mean_ms")
             if "baseline_ms" in m.features and base is None:
                 continue
-            value = m.predict(features_of(entry["workload"], m.features, base),
-                              physical_floor_ms(entry["workload"], m.bounds))
-            interval = m.interval(value)
-            rows.append({"model": name, "target": m.target, "estimate_ms": value,
+            feats = features_of(entry["workload"], m.features, base)
+            floor = physical_floor_ms(entry["workload"], m.bounds)
+            group = groups.get(name) if groups.get(name) in set(m.groups) else None
+            loo = m.predict_without(group, feats, floor) if group else None
+            value = loo if loo is not None else m.predict(feats, floor)
+            errors = m.lomo_errors_without(group) if group else [e for e in m.lomo if e is not None]
+            interval = m.interval_from(value, errors, widen=2.0 if m.extrapolation(feats) else 1.0)
+            rows.append({"model": name, "target": m.target, "estimate_ms": value, "in_fit": loo is not None,
                          "interval_ms": None if interval is None else list(interval)})
     return rows
 
@@ -221,7 +231,26 @@ def catalog_text(rows: list[dict[str, Any]]) -> str:
             return "-"
         lo_hi = r["interval_ms"]
         span = f" [{_num(lo_hi[0])}-{_num(lo_hi[1])}]" if lo_hi else ""
-        return f"{_num(r['estimate_ms'])}{span}"
+        return f"{_num(r['estimate_ms'])}{span}{' *' if r.get('in_fit') else ''}"
 
     table = [[m, *[fmt(cell.get((m, t))) for t in targets]] for m in models]
-    return format_table(["model (ms)", *targets], table, max_width=30) + "\n"
+    note = "* in the fit: the leave-one-network-out estimate\n" if any(r.get("in_fit") for r in rows) else ""
+    return format_table(["model (ms)", *targets], table, max_width=30) + "\n" + note
+
+
+def summary_markdown(fits: list[TargetFit]) -> str:
+    """The per target and metric summary table docs/estimators.md holds (a test keeps it in step)."""
+    head = ["target", "metric", "networks", "points", "within 10 %", "within 20 %", "median abs err", "worst",
+            "Spearman", "interval coverage", "held out (err %)", "goal"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for tf in fits:
+        s = summary(tf)
+        goal = ("-" if s["goal"] is None else f"{s['goal']}: " +
+                ("too few networks" if s["goal_met"] is None else "met" if s["goal_met"] else "**not met**"))
+        held = ", ".join(f"{h['error_pct']:+.1f}" for h in s["holdout"]) or "-"
+        cells = [tf.model.target, tf.model.metric, str(s["networks"]), str(s["points"]), _pct(s["within_10_pct"]),
+                 _pct(s["within_20_pct"]), _pct(s["lomo_median_abs_error_pct"]), _pct(s["lomo_worst_abs_error_pct"]),
+                 "-" if s["spearman"] is None else f"{s['spearman']:.2f}", _pct(s["interval_coverage_pct"]), held,
+                 goal]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -218,7 +218,7 @@ class FittedModel:
 
     def interval_from(self, estimate: float, errors: list[float], widen: float = 1.0) -> tuple[float, float] | None:
         """``estimate`` corrected by the 10th/90th percentile of ``errors`` (min/max under 10),
-        each side ``widen`` times as wide (an extrapolation)."""
+        each side ``widen`` times as wide on a log scale (an extrapolation)."""
         errors = sorted(errors)
         if not errors:
             return None
@@ -227,9 +227,8 @@ class FittedModel:
         else:
             lo, hi = errors[0], errors[-1]
         # error = (estimate - published) / published  =>  published = estimate / (1 + error);
-        # widened errors keep 1 + error above 0.05 (a published figure at most 20x the estimate)
-        lo, hi = max(lo * widen, -0.95), max(hi * widen, -0.95)
-        return estimate / (1.0 + hi), estimate / (1.0 + lo)
+        # widening multiplies the log-ratio log(1 + error), so both sides stay positive
+        return estimate / (1.0 + hi) ** widen, estimate / (1.0 + lo) ** widen
 
     @property
     def groups(self) -> list[str]:

@@ -143,6 +143,8 @@ class CardRows:
             else:
                 diff = difference_pct(row["value"], theirs.value)
                 text += f" (published {num(theirs.value)}{'' if diff is None else f', {diff:+.1f} %'})"
+        if row["method"] == "model-estimate" and _extra(row).get("extrapolation"):
+            text += " (extrapolated: the model lies outside the networks the estimator was fitted on)"
         if row["method"] == "model-estimate" and _extra(row).get("in_fit"):
             full = _extra(row).get("full_fit_value")
             text += " (in fit: leave-one-network-out value" + (f", full fit {num(full)})" if full else ")")

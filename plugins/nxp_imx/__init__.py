@@ -15,6 +15,7 @@ from zoo_bench.estimate.data import EstimatorData
 from zoo_bench.plugin import hookimpl
 
 from .board_runner import ImxBoardRunner
+from .reference_models import BUILDERS
 from .targets import ESTIMATOR, imx_targets
 from .vela import VelaCompiler
 
@@ -50,7 +51,8 @@ _HERE = Path(__file__).parent
 
 @hookimpl
 def zoo_bench_register_estimator_data(register):
-    register(EstimatorData(_HERE / "published_points.json", _HERE / "workloads.json", name="nxp_imx"))
+    register(EstimatorData(_HERE / "published_points.json", _HERE / "workloads.json", builders=BUILDERS,
+                           name="nxp_imx"))
 
 
 @hookimpl

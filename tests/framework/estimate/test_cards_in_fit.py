@@ -51,3 +51,9 @@ def test_a_calibrated_estimate_better_than_its_tool_comes_before_the_raw_tool_fi
     est["extra"] = json.dumps({"fitted_on": ["a"], "in_fit": False, "preferred_over_tool": False})
     card = render_card("resnet50_v2_224", [tool, est], "run1")
     assert card.index("| vela |") < card.index("| stm32_estimate |")
+
+
+def test_an_extrapolated_estimate_says_so():
+    extra = {"fitted_on": ["other"], "in_fit": False, "extrapolation": ["conv_macs = 900 outside [1, 100]"]}
+    card = render_card("resnet50_v2_224", [_row(9876.0, extra)], "run1")
+    assert "extrapolated: the model lies outside the networks the estimator was fitted on" in card

@@ -20,7 +20,7 @@ def _files(points: tuple[Path, ...]) -> list[Path]:
 
     files = list(points) or points_files()
     if not files:
-        raise UsageError("no published_points.json found in the installed plugins (or give --points FILE)")
+        raise UsageError("no plugin registers estimator data (zoo_bench_register_estimator_data); give --points FILE")
     return files
 
 
@@ -31,7 +31,7 @@ def _files(points: tuple[Path, ...]) -> list[Path]:
 @click.option("--measured", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Measured points written by `zoo-bench fit`, added to the published ones.")
 @click.option("--workloads", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Cached workloads (default: the one zoo-bench ships, framework/estimate/workloads.json).")
+              help="Cached workloads (default: the catalog's and every plugin's registered workloads).")
 @click.option("--catalog", is_flag=True, help="Also the latency estimate of every catalog model, per target.")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 @click.option("--markdown", is_flag=True, help="Only the summary table, as docs/estimators.md holds it.")

@@ -128,3 +128,31 @@ def test_fidelity_summary_has_shares_spearman_and_coverage(tmp_path):
     assert s["spearman"] > 0.95 and 0 <= s["interval_coverage_pct"] <= 100
     assert [h["model"] for h in s["holdout"]] == ["holdout_net"]
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == 1.0 and spearman([1, 2, 3], [3, 2, 1]) == -1.0
+
+
+def test_zoo_bench_fit_never_fits_a_measured_mobilenet_v2_1(tmp_path):
+    """The same through the command: `zoo-bench fit` on a store with a board measurement of
+    mobilenet_v2_1.0_224 reports it as held out, not fitted."""
+    from zoo_bench.records import Record
+    from zoo_bench.store import ResultsStore
+
+    from ...conftest import run_cli
+
+    pfile, wfile = synthetic_points(tmp_path, n=8)
+    store = ResultsStore(tmp_path / "results")
+    run_id = store.new_run({"models": ["mobilenet_v2_1.0_224"], "targets": ["board1"]})
+    w = json.loads(wfile.read_text())["models"]["holdout_net"]["workload"]
+    job = "mobilenet_v2_1.0_224@board1"
+    common = {"run_id": run_id, "job_id": job, "model": "mobilenet_v2_1.0_224", "target": "board1",
+              "stage_kind": "run", "metric": "latency_mean_ms", "unit": "ms", "tool_version": "1"}
+    store.write_job(run_id, job, [
+        Record(**common, stage="run:board:npu", value=9.0, method="measured-board", tool="board_runner"),
+        Record(**common, stage="run:est:estimate", value=8.0, method="model-estimate", tool="zoo-bench-estimate:est",
+               extra={"workload": w})])
+    proc = run_cli(["fit", "--target", "board1", "-o", str(tmp_path / "results"), "--points", str(pfile),
+                    "--workloads", str(wfile), "--points-out", str(tmp_path / "m.json"), "--json"])
+    assert proc.returncode == 0, proc.stderr
+    (entry,) = json.loads(proc.stdout)["targets"]
+    kinds = {p["model"]: p["kind"] for p in entry["points"]}
+    measured = next(m for m in kinds if m.startswith("measured:mobilenet_v2_1.0_224"))
+    assert kinds[measured] == "holdout" and entry["summary"]["points"] == 8

@@ -194,7 +194,7 @@ class ModelEstimator(Runner):
             "estimator": self.name, "target_points": target, "points_file": self.points.name,
             "fitted_on": points, "networks": len(m.groups),
             "interval": None if interval is None else [interval[0], interval[1]],
-            "interval_basis": "10th-90th percentile (min-max under 10 networks) of leave-one-model-out errors"
+            "interval_basis": "split-conformal 10-90 % ranks (min-max under 19 networks) of leave-one-model-out errors"
                               + (" of the other networks" if in_fit is not None else "")
                               + (", each side twice as wide (extrapolation)" if warnings else ""),
             "in_fit": in_fit is not None,

@@ -14,6 +14,7 @@ interval every estimate carries.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -217,15 +218,17 @@ class FittedModel:
         return sorted(e for s, e in zip(self.samples, self.lomo, strict=True) if e is not None and s.group != group)
 
     def interval_from(self, estimate: float, errors: list[float], widen: float = 1.0) -> tuple[float, float] | None:
-        """``estimate`` corrected by the 10th/90th percentile of ``errors`` (min/max under 10),
-        each side ``widen`` times as wide on a log scale (an extrapolation)."""
+        """``estimate`` corrected by the 10th/90th-percentile ranks of ``errors`` taken as split
+        conformal prediction takes them, each side ``widen`` times as wide on a log scale (an
+        extrapolation)."""
         errors = sorted(errors)
         if not errors:
             return None
-        if len(errors) >= 10:
-            lo, hi = errors[int(0.1 * (len(errors) - 1))], errors[int(round(0.9 * (len(errors) - 1)))]
-        else:
-            lo, hi = errors[0], errors[-1]
+        # split-conformal ranks: the floor((n+1)*0.1)-th and ceil((n+1)*0.9)-th smallest of n
+        # errors bound a new network's error with probability >= 80 % (min and max under 19)
+        n = len(errors)
+        lo = errors[max(math.floor((n + 1) * 0.1), 1) - 1]
+        hi = errors[min(math.ceil((n + 1) * 0.9), n) - 1]
         # error = (estimate - published) / published  =>  published = estimate / (1 + error);
         # widening multiplies the log-ratio log(1 + error), so both sides stay positive
         return estimate / (1.0 + hi) ** widen, estimate / (1.0 + lo) ** widen
@@ -254,8 +257,6 @@ class FittedModel:
         whole: the distance (log-scaled features) to the nearest fitted network is larger than
         the largest such distance among the fitted networks themselves.
         """
-        import math
-
         notes = []
         cols = [i for i, (n, c) in enumerate(zip(self.features, self.coefficients, strict=True)) if n != "const"]
         for i in cols:

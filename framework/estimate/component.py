@@ -185,7 +185,7 @@ class ModelEstimator(Runner):
         loo = m.predict_without(in_fit, feats, floor) if in_fit is not None else None
         value = loo if loo is not None else full
         errors = m.lomo_errors_without(in_fit) if in_fit is not None else [e for e in m.lomo if e is not None]
-        warnings = m.extrapolation(feats)
+        warnings = m.extrapolation(feats, in_fit)
         interval = m.interval_from(value, errors, widen=2.0 if warnings else 1.0)
         points = sorted({s.point["model"] for s in m.samples})
         summary = {k: workload[k] for k in ("macs", "bytes", "ops", "layers", "weights_bytes", "peak_bytes",

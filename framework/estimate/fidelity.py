@@ -48,7 +48,8 @@ def _covered(m: FittedModel, s: Sample, lomo: float | None) -> bool | None:
     if lomo is None:
         return None
     est = float(s.point["value"]) * (1.0 + lomo)
-    interval = m.interval_from(est, m.lomo_errors_without(s.group))
+    widen = 2.0 if m.extrapolation(s.features, s.group) else 1.0  # as a job of that network gets it
+    interval = m.interval_from(est, m.lomo_errors_without(s.group), widen)
     return None if interval is None else interval[0] <= float(s.point["value"]) <= interval[1]
 
 
@@ -214,7 +215,7 @@ def catalog_estimates(fits: list[TargetFit], catalog: dict[str, Any],
             loo = m.predict_without(group, feats, floor) if group else None
             value = loo if loo is not None else m.predict(feats, floor)
             errors = m.lomo_errors_without(group) if group else [e for e in m.lomo if e is not None]
-            interval = m.interval_from(value, errors, widen=2.0 if m.extrapolation(feats) else 1.0)
+            interval = m.interval_from(value, errors, widen=2.0 if m.extrapolation(feats, group) else 1.0)
             rows.append({"model": name, "target": m.target, "estimate_ms": value, "in_fit": loo is not None,
                          "interval_ms": None if interval is None else list(interval)})
     return rows

@@ -250,30 +250,35 @@ class FittedModel:
         error = (estimate - published) / published, so published = estimate / (1 + error)."""
         return self.interval_from(estimate, [e for e in self.lomo if e is not None], widen)
 
-    def extrapolation(self, features: list[float]) -> list[str]:
-        """Why ``features`` lie outside the fitted population (empty: inside it).
+    def extrapolation(self, features: list[float], without: str | None = None) -> list[str]:
+        """Why ``features`` lie outside the fitted population (empty: inside it); ``without``:
+        a network left out (a job that is that network is judged against the others).
 
         Per feature with a non-zero coefficient: more than 25 % beyond the fitted range. As a
         whole: the distance (log-scaled features) to the nearest fitted network is larger than
         the largest such distance among the fitted networks themselves.
         """
-        notes = []
+        notes: list[str] = []
+        samples = [s for s in self.samples if s.group != without]
+        groups = {s.group for s in samples}
+        if not samples:
+            return ["no other fitted network to compare with"]
         cols = [i for i, (n, c) in enumerate(zip(self.features, self.coefficients, strict=True)) if n != "const"]
         for i in cols:
             if self.coefficients[i] == 0.0:
                 continue
-            values = [s.features[i] for s in self.samples]
+            values = [s.features[i] for s in samples]
             lo, hi = min(values), max(values)
             if features[i] > hi * 1.25 or features[i] < lo / 1.25:
                 notes.append(f"{self.features[i]} = {features[i]:.4g} outside the fitted range "
                              f"[{lo:.4g}, {hi:.4g}]")
-        if cols and len(self.groups) >= 3:
+        if cols and len(groups) >= 3:
             def vec(f: list[float]) -> list[float]:
                 return [math.log1p(max(f[i], 0.0) / (scale[i] or 1.0)) for i in cols]
 
-            scale = {i: statistics.median([s.features[i] for s in self.samples]) for i in cols}
+            scale = {i: statistics.median([s.features[i] for s in samples]) for i in cols}
             by_group: dict[str, list[float]] = {}
-            for s in self.samples:
+            for s in samples:
                 by_group.setdefault(s.group, vec(s.features))
 
             def nearest(v: list[float], skip: str | None = None) -> float:

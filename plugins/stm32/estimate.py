@@ -68,8 +68,18 @@ class Stm32FootprintEstimator(Compiler):
     }
 
     def tool_versions(self) -> dict[str, str]:
+        from zoo_bench.estimate.fit import ESTIMATOR_VERSION
+
         return {"tflite-micro": dist_version("tflite-micro"), "ai-edge-litert": dist_version("ai-edge-litert"),
-                "onnx": dist_version("onnx"), footprint_model.TOOL: footprint_model.VERSION}
+                "onnx": dist_version("onnx"), footprint_model.TOOL: footprint_model.VERSION,
+                "zoo-bench-estimate": ESTIMATOR_VERSION}
+
+    def input_files(self, options: dict[str, Any]) -> list[Path]:
+        """The published points and cached workloads the runtime RAM / code flash fit rests on."""
+        from zoo_bench.estimate.data import workloads_files
+
+        files = [Path(__file__).with_name("published_points.json"), *workloads_files()]
+        return [f for f in files if f.exists()]
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
         options = options or {}

@@ -13,8 +13,12 @@ Each figure says how it was made (``model-estimate``, tool and version of what m
   ``zoo-bench fidelity``; a network among the fitted ones gets its leave-one-out value), for a
   .tflite model; for an ONNX model (no workload) the older weights-only fit of
   :mod:`zoo_bench_stm32.footprint_model`; and their totals;
-- N6: ``internal_ram_kib`` / ``external_ram_kib``: the activations placed into the internal pools
-  by size, the rest in hyperRAM (:func:`zoo_bench_stm32.memory.place_in_pools`);
+- N6: ``internal_ram_kib`` / ``external_ram_kib``: for a .tflite model, every activation buffer
+  placed whole into the N6 memory map's pools (cpuRAM2, then the four npuRAM banks; a buffer
+  larger than a bank over adjacent banks), what fits none in hyperRAM
+  (:func:`zoo_bench.estimate.placement.place_buffers`, pools from
+  :func:`zoo_bench_stm32.memory.npu_pools`); for ONNX, the arena into the pools by size
+  (:func:`zoo_bench_stm32.memory.place_in_pools`);
 - verdicts ``fits_internal_ram``, ``fits_with_external_ram``, ``fits_internal_flash``,
   ``fits_with_external_flash`` against the target's memory map.
 
@@ -101,6 +105,7 @@ class Stm32FootprintEstimator(Compiler):
             weights_tool = ("tflite-flatbuffer", dist_version("ai-edge-litert"))
             arena = measure(src.path)
             runtime = fitted_runtime(ctx.target.id, ctx.model.name, src.path)
+            placement = buffer_placement(ctx.target, src.path)
             activations = arena["head"]
             act_tool = ("tflm-planner", dist_version("tflite-micro"))
             act_extra: dict[str, Any] = {"arena_total_bytes": arena["total"], "arena_persistent_bytes": arena["tail"],
@@ -118,9 +123,11 @@ class Stm32FootprintEstimator(Compiler):
             act_tool = ("onnx-greedy-planner", dist_version("onnx"))
             act_extra = {"buffers": found["buffers"]}
             runtime = {}
+            placement = None
         else:
             raise UsageError(f"stm32_footprint takes .tflite or .onnx models, not {src.format}")
-        figures = estimate_figures(ctx.target, weights, activations, weights_tool, act_tool, act_extra, runtime)
+        figures = estimate_figures(ctx.target, weights, activations, weights_tool, act_tool, act_extra, runtime,
+                                   placement)
         summary = ctx.workdir / "footprint.json"
         summary.write_text(json.dumps([{"metric": f.metric, "value": f.value, "method": f.method, "tool": f.tool,
                                         "tool_version": f.tool_version} for f in figures], indent=1))
@@ -128,6 +135,20 @@ class Stm32FootprintEstimator(Compiler):
         artifact = Artifact(path=summary, format="stm32-footprint", precision=src.precision,
                             meta={"input_meta": src.meta})
         return StageOutput(artifact=artifact, figures=figures)
+
+
+def buffer_placement(target: Target, model: Path) -> Any:
+    """Whole-buffer placement of the model's activations into the target's NPU pools, or
+    ``None`` for a target without them."""
+    from zoo_bench.estimate.placement import place_buffers
+    from zoo_bench.estimate.workload import workload_of_tflite
+
+    from .memory import npu_pools
+
+    pools = npu_pools(getattr(target, "regions", ()))
+    if not pools or getattr(target, "stedgeai_series", "") != "stm32n6":
+        return None
+    return place_buffers(workload_of_tflite(model).graph, pools)
 
 
 def fitted_runtime(target_id: str, model_name: str, model: Path) -> dict[str, Figure]:
@@ -149,7 +170,7 @@ def fitted_runtime(target_id: str, model_name: str, model: Path) -> dict[str, Fi
 
 def estimate_figures(target: Target, weights_bytes: int, activation_bytes: int, weights_tool: tuple[str, str],
                      act_tool: tuple[str, str], act_extra: dict[str, Any] | None = None,
-                     runtime_figures: dict[str, Figure] | None = None) -> list[Figure]:
+                     runtime_figures: dict[str, Figure] | None = None, placement: Any = None) -> list[Figure]:
     """Every open-estimate row for one model on ``target`` (see the module docstring)."""
     regions: tuple[Region, ...] = getattr(target, "regions", ())
     n6 = getattr(target, "stedgeai_series", "") == "stm32n6"
@@ -160,7 +181,17 @@ def estimate_figures(target: Target, weights_bytes: int, activation_bytes: int, 
                extra={**(act_extra or {}), "io_allocated_in_activations": True}),
     ]
     parts = {"weights": weights_tool[0], "activations": act_tool[0]}
-    if n6:
+    if n6 and placement is not None:
+        from zoo_bench.estimate.fit import ESTIMATOR_VERSION
+
+        how = {"placement": "each activation buffer whole in cpuRAM2, then the npuRAM banks, the rest in hyperRAM",
+               "pools_kib": placement.used_kib, "buffers": placement.buffers}
+        tool = ("zoo-bench-buffer-placement", ESTIMATOR_VERSION)
+        figures += [Figure("internal_ram_kib", placement.internal_kib, "KiB", "model-estimate", *tool, extra=how),
+                    Figure("external_ram_kib", placement.external_kib, "KiB", "model-estimate", *tool, extra=how)]
+        ram_need, flash_need = act_kib, weights_kib
+        fit_tool = f"{act_tool[0]}+{weights_tool[0]}"
+    elif n6:
         internal, external = place_in_pools(regions, act_kib)
         how = {"placement": "activations into the internal pools by size, the rest in hyperRAM"}
         figures += [Figure("internal_ram_kib", internal, "KiB", "model-estimate", *act_tool, extra=how),

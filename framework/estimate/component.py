@@ -28,7 +28,7 @@ from ..errors import ToolUnavailable
 from ..options import Option
 from .data import holdout_reason, load_points, load_workloads, workloads_files
 from .estimators import TargetFit, body_signature, identity, merge_extra, network_key, same_body
-from .fit import ESTIMATOR_VERSION, FEATURES, features_of, physical_floor_ms
+from .fit import ESTIMATOR_VERSION, features_of, physical_floor_ms
 from .workload import workload_of_tflite
 
 TOOL = "zoo-bench-estimate"
@@ -109,7 +109,7 @@ class ModelEstimator(Runner):
                 if baseline is None:
                     log(f"no baseline estimate for {m.metric}: skipped")
                     continue
-            feats = features_of(workload, m.features, baseline)
+            feats = features_of(workload, m.features, baseline, m.context)
             if not all(math.isfinite(f) for f in feats):
                 log(f"{m.metric}: the model lacks what its features need: skipped")
                 continue
@@ -205,7 +205,7 @@ class ModelEstimator(Runner):
             "physical_floor": floor or None,
             "held_out_network": holdout_reason(model_name) is not None,
             "lomo_median_abs_error_pct": None if m.lomo_median_abs() is None else round(100 * m.lomo_median_abs(), 1),
-            "features": {n: round(FEATURES[n](workload, baseline), 6) for n in m.features},
+            "features": {n: round(f, 6) for n, f in zip(m.features, feats, strict=True)},
             "coefficients": dict(zip(m.features, m.coefficients, strict=True)),
             "workload": summary,
         }

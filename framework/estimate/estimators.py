@@ -104,10 +104,10 @@ def _usable(pf: PointsFile, workloads: dict[str, Any], target: str, point: dict[
     return not baseline or (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms") is not None
 
 
-def _finite(entry: dict[str, Any], target: str, names: tuple[str, ...]) -> bool:
+def _finite(entry: dict[str, Any], target: str, names: tuple[str, ...], context: dict[str, Any] | None) -> bool:
     """All features computable (a workload cached without its graph has no planner features)."""
     base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
-    return all(math.isfinite(f) for f in features_of(entry["workload"], names, base))
+    return all(math.isfinite(f) for f in features_of(entry["workload"], names, base, context))
 
 
 def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: str
@@ -125,7 +125,7 @@ def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: 
     for _ in range(3):  # the feature set depends on the usable networks, which depend on the features
         groups = {identity(pf, workloads, p["model"])[0] for p in usable if kinds[id(p)] == "fit"}
         names = feature_set(metric, len(groups), baseline)
-        finite = [p for p in usable if _finite(workloads[p["model"]], target, names)]
+        finite = [p for p in usable if _finite(workloads[p["model"]], target, names, pf.targets.get(target))]
         if len(finite) == len(usable):
             break
         usable = finite
@@ -135,7 +135,8 @@ def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: 
     for p in usable:
         entry = workloads[p["model"]]
         base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
-        sample = Sample(p, identity(pf, workloads, p["model"])[0], features_of(entry["workload"], names, base),
+        sample = Sample(p, identity(pf, workloads, p["model"])[0],
+                        features_of(entry["workload"], names, base, pf.targets.get(target)),
                         physical_floor_ms(entry["workload"], bounds))
         {"holdout": hold, "fit": fit, "check": check}[kinds[id(p)]].append(sample)
     return fit, hold, check, missing, names
@@ -168,21 +169,24 @@ def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: s
             score, best_score = model.lomo_median_abs(), best.lomo_median_abs()
             if score is not None and (best_score is None or score < best_score):
                 best = model
-    hold = [_with_features(s, workloads, target, best.features) for s in hold]
-    check = [_with_features(s, workloads, target, best.features) for s in check]
+    best.context = dict(pf.targets.get(target) or {})
+    hold = [_with_features(s, workloads, target, best.features, best.context) for s in hold]
+    check = [_with_features(s, workloads, target, best.features, best.context) for s in check]
     goals = dict(pf.targets.get(target, {}).get("goals") or {})
     return TargetFit(best, hold, check, missing, pf.path, goals)
 
 
-def _with_features(s: Sample, workloads: dict[str, Any], target: str, names: tuple[str, ...]) -> Sample:
+def _with_features(s: Sample, workloads: dict[str, Any], target: str, names: tuple[str, ...],
+                   context: dict[str, Any] | None = None) -> Sample:
     entry = workloads[s.point["model"]]
     base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
-    return Sample(s.point, s.group, features_of(entry["workload"], names, base), s.floor)
+    return Sample(s.point, s.group, features_of(entry["workload"], names, base, context), s.floor)
 
 
 def _refit(pf: PointsFile, workloads: dict[str, Any], target: str, fit: list[Sample],
            names: tuple[str, ...]) -> FittedModel:
-    return fit_model(target, "latency_mean_ms", [_with_features(s, workloads, target, names) for s in fit], names,
+    return fit_model(target, "latency_mean_ms",
+                     [_with_features(s, workloads, target, names, pf.targets.get(target)) for s in fit], names,
                      target_bounds(pf, target, "latency_mean_ms"))
 
 

@@ -209,7 +209,7 @@ def catalog_estimates(fits: list[TargetFit], catalog: dict[str, Any],
             base = (entry.get("baselines", {}).get(m.target) or {}).get("latency_mean_ms")
             if "baseline_ms" in m.features and base is None:
                 continue
-            feats = features_of(entry["workload"], m.features, base)
+            feats = features_of(entry["workload"], m.features, base, m.context)
             floor = physical_floor_ms(entry["workload"], m.bounds)
             group = groups.get(name) if groups.get(name) in set(m.groups) else None
             loo = m.predict_without(group, feats, floor) if group else None

@@ -100,8 +100,8 @@ def feature_set(metric: str, groups: int, baseline: bool = False) -> tuple[str, 
     """The features of a model for ``metric`` fitted on ``groups`` distinct networks."""
     if metric == "activation_ram_kib":  # overlapping-buffer peak, scaled to the vendor's planner
         return ("overlap_peak_kib",)
-    if metric == "internal_ram_kib":  # an NPU keeps a layer's input and output whole in its banks
-        return ("largest_tensor_kib",)
+    if metric == "internal_ram_kib":  # activation buffers placed whole into the declared pools
+        return ("placed_internal_kib",)
     if metric == "external_ram_kib":  # mostly 0 (nothing spilled): no relative error to fit on
         return ()
     if metric == "runtime_ram_kib":  # the runtime's per-layer structures, and a fixed part
@@ -141,8 +141,34 @@ def latency_candidates(groups: int) -> list[tuple[str, ...]]:
     return allowed or [LATENCY_SETS[-1]]
 
 
-def features_of(workload: dict[str, Any], names: tuple[str, ...], baseline: float | None = None) -> list[float]:
-    return [FEATURES[n](workload, baseline) for n in names]
+def _placed(w: dict[str, Any], context: dict[str, Any] | None, part: str) -> float:
+    """KiB of activations whole-buffer placement puts in the target's internal pools or spills
+    (``part``), with the pools its plugin declares (``memory_pools`` of the target); NaN without."""
+    from .placement import Pool, place_buffers
+
+    pools = (context or {}).get("memory_pools")
+    if not pools or not w.get("graph"):
+        return float("nan")
+    placed = place_buffers(w["graph"], [Pool(p["name"], float(p["kib"]), int(p.get("banks", 1))) for p in pools])
+    return placed.internal_kib if part == "internal" else placed.external_kib
+
+
+#: Features that are physics, not fitted: their coefficient is fixed (a model made only of them
+#: has no parameter, so its leave-one-model-out error is its error).
+FIXED_COEFFICIENTS = {"placed_internal_kib": 1.0, "placed_external_kib": 1.0}
+
+#: Features that need the target's declared facts (its ``targets.<id>`` entry in the points file).
+CONTEXT_FEATURES: dict[str, Callable[[dict[str, Any], dict[str, Any] | None], float]] = {
+    "placed_internal_kib": lambda w, c: _placed(w, c, "internal"),
+    "placed_external_kib": lambda w, c: _placed(w, c, "external"),
+}
+
+
+def features_of(workload: dict[str, Any], names: tuple[str, ...], baseline: float | None = None,
+                context: dict[str, Any] | None = None) -> list[float]:
+    """Feature values of a workload; ``context``: the target's entry of the points file."""
+    return [CONTEXT_FEATURES[n](workload, context) if n in CONTEXT_FEATURES else FEATURES[n](workload, baseline)
+            for n in names]
 
 
 def nnls(a: list[list[float]], b: list[float]) -> list[float]:
@@ -202,6 +228,8 @@ class FittedModel:
     bounds: dict[str, Any] = field(default_factory=dict)
     #: network -> coefficients fitted without it (leave-one-model-out)
     lomo_coefficients: dict[str, list[float]] = field(default_factory=dict)
+    #: the target's entry of the points file (features such as placement read its memory pools)
+    context: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, features: list[float], floor: float = 0.0, coefficients: list[float] | None = None) -> float:
         """The linear estimate, never below the physical ``floor``."""
@@ -309,7 +337,11 @@ def fit_model(target: str, metric: str, samples: list[Sample], features: tuple[s
     ``bounds`` (latency only): the target's peak MAC/s gives the MAC features a least
     coefficient, and every prediction is at least the sample's physical floor."""
     lower = lower_bounds(features, bounds) if metric == "latency_mean_ms" else None
-    coef = fit_relative([s.features for s in samples], [float(s.point["value"]) for s in samples], lower)
+    fixed = all(n in FIXED_COEFFICIENTS for n in features)
+    if fixed:
+        coef = [FIXED_COEFFICIENTS[n] for n in features]
+    else:
+        coef = fit_relative([s.features for s in samples], [float(s.point["value"]) for s in samples], lower)
     model = FittedModel(target, metric, features, coef, samples, bounds=dict(bounds or {}))
     model.fitted = [model.predict(s.features, s.floor) for s in samples]
     groups = model.groups
@@ -319,8 +351,8 @@ def fit_model(target: str, metric: str, samples: list[Sample], features: tuple[s
             continue
         if s.group not in model.lomo_coefficients:
             rest = [r for r in samples if r.group != s.group]
-            model.lomo_coefficients[s.group] = fit_relative([r.features for r in rest],
-                                                            [float(r.point["value"]) for r in rest], lower)
+            model.lomo_coefficients[s.group] = list(coef) if fixed else fit_relative(
+                [r.features for r in rest], [float(r.point["value"]) for r in rest], lower)
         est = model.predict(s.features, s.floor, model.lomo_coefficients[s.group])
         model.lomo.append((est - float(s.point["value"])) / float(s.point["value"]))
     return model

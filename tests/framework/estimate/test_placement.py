@@ -30,3 +30,12 @@ def test_a_bank_counts_as_far_as_it_is_filled():
     p = place_buffers(_chain(30, 30, 30), [Pool("banks", 400, 4)])
     # two buffers live at once (in, out): 30 + 30 in one bank; the third reuses the first's place
     assert p.internal_kib == 60.0
+
+
+def test_a_placement_model_has_no_parameter_so_its_lomo_error_is_its_error():
+    from zoo_bench.estimate.fit import Sample, fit_model
+
+    samples = [Sample({"model": f"n{i}", "value": 100.0 + 10 * i}, f"n{i}", [95.0 + 12 * i]) for i in range(5)]
+    m = fit_model("t", "internal_ram_kib", samples, ("placed_internal_kib",))
+    assert m.coefficients == [1.0]
+    assert m.lomo == [(s.features[0] - s.point["value"]) / s.point["value"] for s in samples]

@@ -153,16 +153,21 @@ def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: s
     """The fitted model of one target and metric, or ``None`` without any usable point.
 
     Latency without a baseline tool: every feature set the target's network count allows
-    (:func:`~zoo_bench.estimate.fit.latency_candidates`) is fitted and the one with the lowest
-    median leave-one-model-out error is kept (that choice is made on the same points, so its
-    LOMO error is slightly optimistic; docs/estimators.md says so).
+    (:func:`~zoo_bench.estimate.fit.latency_candidates`, each also with the activation bytes the
+    whole-buffer placement spills to external RAM where the target declares its memory pools) is
+    fitted and the one with the lowest median leave-one-model-out error is kept (that choice is
+    made on the same points, so its LOMO error is slightly optimistic; docs/estimators.md says so).
     """
     fit, hold, check, missing, names = samples_for(pf, workloads, target, metric)
     if not fit or not names:  # no usable point, or a metric no model is fitted for
         return None
     best = fit_model(target, metric, fit, names, target_bounds(pf, target, metric))
     if metric == "latency_mean_ms" and "baseline_ms" not in names:
-        for cand in latency_candidates(len({s.group for s in fit})):
+        groups = len({s.group for s in fit})
+        cands = latency_candidates(groups)
+        if (pf.targets.get(target) or {}).get("memory_pools"):  # the bytes that spill to external RAM
+            cands += [(*c, "placed_external_kib") for c in cands if 2 * (len(c) + 1) <= groups]
+        for cand in cands:
             if cand == names:
                 continue
             model = _refit(pf, workloads, target, fit, cand)

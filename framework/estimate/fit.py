@@ -149,8 +149,15 @@ def _placed(w: dict[str, Any], context: dict[str, Any] | None, part: str) -> flo
     pools = (context or {}).get("memory_pools")
     if not pools or not w.get("graph"):
         return float("nan")
-    placed = place_buffers(w["graph"], [Pool(p["name"], float(p["kib"]), int(p.get("banks", 1))) for p in pools])
+    spec = tuple(Pool(p["name"], float(p["kib"]), int(p.get("banks", 1))) for p in pools)
+    key = (id(w["graph"]), spec)
+    if key not in _PLACED or _PLACED[key][0] is not w["graph"]:  # the graph object itself, not a reused id
+        _PLACED[key] = (w["graph"], place_buffers(w["graph"], list(spec)))
+    placed = _PLACED[key][1]
     return placed.internal_kib if part == "internal" else placed.external_kib
+
+
+_PLACED: dict[tuple[int, tuple[Any, ...]], tuple[Any, Any]] = {}
 
 
 #: Features that are physics, not fitted: their coefficient is fixed (a model made only of them

@@ -23,7 +23,6 @@ source calls it and whether the figure was published or measured.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,14 +50,20 @@ class PointsFile:
 
 def load_points(path: Path) -> PointsFile:
     """Read and check one points file; a malformed file is a :class:`UsageError` naming it."""
-    try:
-        raw = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read points file {path}: {exc}") from None
+    raw = _load_json_object(path, "points file")
     pf = PointsFile(Path(path), raw.get("sources", {}), raw.get("targets", {}), raw.get("models", {}),
                     raw.get("points", []))
+    for name, section, kind in (("sources", pf.sources, dict), ("targets", pf.targets, dict),
+                                ("models", pf.models, dict), ("points", pf.points, list)):
+        if not isinstance(section, kind):
+            raise UsageError(f"{path}: {name} is not a JSON {'object' if kind is dict else 'list'}")
     for i, p in enumerate(pf.points):
+        if not isinstance(p, dict):
+            raise UsageError(f"{path}: point {i} is not a JSON object")
         missing = [k for k in _POINT_KEYS if k not in p]
+        if not missing and positive_problem(p["value"]):
+            raise UsageError(f"{path}: point {i} ({p['model']} on {p['target']}) has value {p['value']!r}: "
+                             f"{positive_problem(p['value'])}")
         if missing:
             raise UsageError(f"{path}: point {i} lacks {', '.join(missing)}")
         if p["source"] not in pf.sources:
@@ -138,7 +143,10 @@ def load_workloads(paths: Path | list[Path] | None = None) -> dict[str, dict[str
     for path in [paths] if isinstance(paths, Path) else paths:
         if not Path(path).is_file():
             continue
-        for name, entry in json.loads(Path(path).read_text()).get("models", {}).items():
+        models = _load_json_object(Path(path), "workloads file").get("models", {})
+        if not isinstance(models, dict) or not all(isinstance(v, dict) for v in models.values()):
+            raise UsageError(f"{path}: models is not a JSON object of objects")
+        for name, entry in models.items():
             into = merged.setdefault(name, {"baselines": {}})
             for key, value in entry.items():
                 if key == "baselines":
@@ -146,6 +154,32 @@ def load_workloads(paths: Path | list[Path] | None = None) -> dict[str, dict[str
                 else:
                     into.setdefault(key, value)
     return {n: e for n, e in merged.items() if "workload" in e}
+
+
+def positive_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a latency or a size an estimator fits on (``None`` when it can):
+    a log-linear fit needs positive finite numbers (zero, negative and NaN are refused)."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "not a number"
+    if not math.isfinite(value) or value <= 0:
+        return "not a positive finite number"
+    return None
+
+
+def _load_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from ``path`` (safe_io: no pipe, no huge or deeply nested file), else one
+    :class:`UsageError` line naming it."""
+    from ..safe_io import load_json
+
+    try:
+        raw = load_json(path, 64 * 1024 * 1024)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f"{what} {path} is not a JSON object")
+    return raw
 
 
 #: MobileNet v2 at width 1.0 under the names sources give it (``mobilenet_v2_1.0_224``,

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..components import Runner
 from ..options import Option
@@ -48,7 +48,17 @@ class BoardCommandFailed(RuntimeError):
 
 
 class SshBoardRunner(Runner):
-    """Base of runners that measure on a board over :mod:`zoo_bench.board.ssh`."""
+    """Base of runners that measure on a board over :mod:`zoo_bench.board.ssh`.
+
+    A subclass declares ``options`` (merge :data:`BOARD_SELECTION`: a board option is what makes
+    its stages occupy the board, ``board-<id>``) and may declare ``board_keys``, the
+    ``boards.toml`` keys its boards take (name -> :class:`~zoo_bench.options.Option`), read with
+    ``board.setting(name)``. Its figures are ``measured-board`` (``provenance``).
+    """
+
+    provenance = "measured-board"
+    #: boards.toml keys this runner's boards take beside the core ones (docs/boards.md).
+    board_keys: ClassVar[dict[str, Option]] = {}
 
     def input_files(self, options: dict[str, Any]) -> list[Path]:
         """The boards file: a re-flashed board (its ``bsp``) or another host changes the key."""

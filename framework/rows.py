@@ -33,7 +33,8 @@ def host_facts() -> dict[str, str]:
 
 
 def stage_extra(res: StageResult) -> dict[str, Any]:
-    """What the stage row's ``extra`` says about how the stage ran (device, exclusivity, threads)."""
+    """What the stage row's ``extra`` says about how the stage ran (device, exclusivity, threads)
+    and, for a stage served from the cache (column ``cached``), the run that measured it."""
     extra: dict[str, Any] = {}
     if res.device:
         extra["device"] = res.device
@@ -41,6 +42,8 @@ def stage_extra(res: StageResult) -> dict[str, Any]:
         extra["exclusive"] = res.exclusive
     if res.threads is not None:
         extra["threads"] = res.threads
+    if res.cached and res.measured_in_run:  # a cached figure keeps its method: say where it was made
+        extra["measured_in_run"] = res.measured_in_run
     return extra
 
 

@@ -146,6 +146,12 @@ def _unknown_key(where: str, key: str, known: set[str]) -> UsageError:
                       "see docs/boards.md)")
 
 
+#: The TOML value types each option type takes in boards.toml (a file, not a command line: no
+#: string "3" for an int).
+_TOML_TYPES: dict[str, type | tuple[type, ...]] = {
+    "int": int, "float": (int, float), "bool": bool, "str": str, "path": str, "choice": str}
+
+
 def _plugin_settings(table: dict[str, Any], declared: dict[str, list[tuple[str, Option]]],
                      where: str) -> tuple[tuple[str, Any], ...]:
     """The plugin-declared keys of a board table, parsed by every runner that declares them."""
@@ -153,6 +159,11 @@ def _plugin_settings(table: dict[str, Any], declared: dict[str, list[tuple[str, 
     for key in sorted(set(table) & set(declared)):
         parsed = None
         for owner, decl in declared[key]:
+            wanted = _TOML_TYPES[decl.type]
+            value = table[key]
+            if not isinstance(value, wanted) or (isinstance(value, bool) and decl.type != "bool"):
+                raise UsageError(f"{where}: {key} (declared by {owner}) must be a {decl.type}, "
+                                 f"not {type(value).__name__}")
             try:
                 parsed = decl.parse(key, table[key])
             except UsageError as exc:

@@ -276,6 +276,10 @@ class LoopbackBoard:
         self.workdir = self.directory / "board-workdir"
         self.workdir.mkdir(parents=True, exist_ok=True)
 
+    def install_tool(self, path: Path) -> Path:
+        """Another copy of the stand-in ``benchmark_model`` at ``path`` (same argv log)."""
+        return install_stand_in_benchmark_model(path, self.argv_log)
+
     def delegate(self, name: str) -> Path:
         """A stand-in delegate library file (the stand-in checks only that it exists)."""
         path = self.directory / "usr/lib" / f"lib{name}_delegate.so"
@@ -285,8 +289,10 @@ class LoopbackBoard:
 
     def boards_toml(self, target: str, board_id: str = "loop", **keys: Any) -> Path:
         """``boards.toml`` with one board of ``target`` on this server; ``keys`` are more keys
-        of its table (``benchmark_model`` defaults to the stand-in, ``workdir`` to :attr:`workdir`)."""
+        of its table (``benchmark_model`` defaults to the stand-in, ``workdir`` to :attr:`workdir`;
+        a key given as ``None`` is left out)."""
         keys = {"benchmark_model": str(self.tool), "workdir": str(self.workdir), "retries": 1, **keys}
+        keys = {k: v for k, v in keys.items() if v is not None}
         path = self.directory / f"boards-{board_id}.toml"
         path.write_text(self.sshd.board_table(board_id, target, **keys))
         return path

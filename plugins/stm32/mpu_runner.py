@@ -28,7 +28,6 @@ from zoo_bench.board.benchmark_model import (
     benchmark_options,
     delegate_library,
     run_benchmark_model,
-    typed_option,
 )
 from zoo_bench.board.inventory import Board, select_board
 from zoo_bench.board.session import (
@@ -92,10 +91,10 @@ class Stm32MpBoardRunner(SshBoardRunner):
 
     def run(self, ctx: StageContext) -> StageOutput:
         board = select_board(ctx.options, ctx.target.id)
-        delegate = self._opt(ctx, "delegate")
+        delegate = self.option(ctx, "delegate")
         library = delegate_library(board, delegate, DEFAULT_DELEGATES)
-        threads, limit = self._opt(ctx, "threads"), self._opt(ctx, "board_timeout")
-        choice = self._opt(ctx, "mpu_benchmark")
+        threads, limit = self.option(ctx, "threads"), self.option(ctx, "board_timeout")
+        choice = self.option(ctx, "mpu_benchmark")
         xla = str(ctx.options.get("xlinuxai_benchmark") or board.setting("xlinuxai_benchmark"))
         ssh = board.transport()
         with board_session(ctx, ssh, board.workdir) as remote_dir:
@@ -106,15 +105,12 @@ class Stm32MpBoardRunner(SshBoardRunner):
                 figures = self._xlinuxai(ssh, board, xla, model, threads, limit)
             else:
                 call = BenchmarkModelCall(board.benchmark_model or self._find_benchmark_model(ssh), threads,
-                                          self._opt(ctx, "runs"), self._opt(ctx, "warmup"), library)
+                                          self.option(ctx, "runs"), self.option(ctx, "warmup"), library)
                 ctx.log(f"board {board.id} ({ctx.target.id}): {' '.join(call.argv(model))}")
                 figures = run_benchmark_model(ssh, board, model, call, limit)
         for fig in figures:
             fig.extra = {**board.public_facts(), "delegate": delegate, **fig.extra}
         return StageOutput(figures=figures)
-
-    def _opt(self, ctx: StageContext, name: str) -> Any:
-        return typed_option(ctx, self.options, name)  # type: ignore[arg-type]
 
     @staticmethod
     def _xlinuxai(ssh: SshTransport, board: Board, xla: str, model: str, threads: int, limit: float) -> list[Figure]:

@@ -123,3 +123,26 @@ def test_a_cached_figure_says_the_run_that_measured_it(tmp_path, zb_env):
     assert again and all(r["cached"] for r in again)
     assert {json.loads(r["extra"])["measured_in_run"] for r in again} == {first["run_id"]}
     assert all(r["method"] == "measured-host" for r in again)
+
+
+def test_dask_places_every_board_stage_of_a_plan_on_its_boards_worker(tmp_path):
+    """stm32_validate included: before it declared no board, so any worker could take it."""
+    pytest.importorskip("distributed")
+    from zoo_bench.dask_executor import DaskExecutor
+    from zoo_bench.plan import plan_jobs, resolve_models
+    from zoo_bench.plugins import load_registry
+    from zoo_bench.stage_runner import ExecutionOptions
+    from zoo_bench.store import ResultsStore
+
+    registry = load_registry()
+    models = resolve_models(["mobilenet_v2_0.35_128"], registry)
+    targets = [registry.targets[t] for t in ("stm32h7", "stm32mp1", "imx93", "cpu") if t in registry.targets]
+    executor = DaskExecutor(registry, ResultsStore(tmp_path / "out"), ExecutionOptions(cache_dir=tmp_path / "c"))
+    placed = {}
+    for job in plan_jobs(models, targets):
+        for spec in job.stages:
+            placed[(job.target.id, spec.component)] = executor.resources_of(job, spec)
+    assert placed[("stm32h7", "stm32_validate")] == {"board-stm32h7": 1}
+    assert placed[("stm32mp1", "stm32mp_board")] == {"board-stm32mp1": 1}
+    assert placed[("imx93", "imx_board")] == {"board-imx93": 1}
+    assert placed[("imx93", "imx_estimate")] is None  # an estimate needs no board (and holds the host shared)

@@ -87,3 +87,11 @@ def test_a_hanging_benchmark_is_a_board_timeout_and_the_board_is_cleaned(acme, t
 def test_sshd_missing_says_how_to_install():
     reason = sshd_missing()
     assert reason is None or "openssh-server" in reason
+
+
+def test_plugins_verbose_lists_the_keys_a_board_runner_declares(tmp_path):
+    from tests.conftest import run_cli
+
+    proc = run_cli(["plugins", "-v"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "boards.toml key xlinuxai_benchmark: str, default x-linux-ai-benchmark" in proc.stdout

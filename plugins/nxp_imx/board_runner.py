@@ -23,7 +23,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import Figure, StageContext, StageOutput, UsageError
 from zoo_bench.board import litert_bench
 from zoo_bench.board.benchmark_model import (
     BenchmarkModelCall,
@@ -43,6 +42,7 @@ from zoo_bench.board.session import (
 )
 from zoo_bench.board.ssh import SshTransport
 from zoo_bench.board.tflite_report import parse_python_report
+from zoo_bench.plugin import Figure, StageContext, StageOutput, UsageError
 from zoo_bench.timing import latency_figures
 
 __all__ = ["BOARD_OPTIONS", "DEFAULT_DELEGATES", "ImxBoardRunner", "benchmark_model_figures"]

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo_bench import Figure, StageContext, StageOutput
 from zoo_bench.board.benchmark_model import (
     BenchmarkModelCall,
     benchmark_options,
@@ -39,6 +38,7 @@ from zoo_bench.board.session import (
 )
 from zoo_bench.board.ssh import SshTransport
 from zoo_bench.options import Option
+from zoo_bench.plugin import Figure, StageContext, StageOutput
 
 DEFAULT_DELEGATES = {"vx": "/usr/lib/libvx_delegate.so.2"}
 BENCHMARK_MODEL_GLOB = "/usr/local/bin/tensorflow-lite-*/tools/benchmark_model"

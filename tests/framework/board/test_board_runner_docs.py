@@ -95,3 +95,18 @@ def test_plugins_verbose_lists_the_keys_a_board_runner_declares(tmp_path):
     proc = run_cli(["plugins", "-v"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "boards.toml key xlinuxai_benchmark: str, default x-linux-ai-benchmark" in proc.stdout
+
+
+def test_loopback_board_without_pytest_fixtures(acme, tmp_path):
+    """zoo_bench.testing.loopback_board: a private server for scripts and other test runners."""
+    from zoo_bench.testing import loopback_board
+
+    if sshd_missing():
+        pytest.skip(sshd_missing())
+    with loopback_board(tmp_path / "lb") as board:
+        figures = {f.metric: f for f in stage(acme, tmp_path, board.boards_toml("acme1"), warmup=2, runs=10).figures}
+        server = board.sshd
+    assert server.proc.poll() is not None  # stopped on exit
+    assert figures["first_inference_ms"].value == 9.0  # the stand-in's first warm-up run: 9000 us
+    assert figures["latency_mean_ms"].extra["warmup"] == 2
+    assert "--warmup_runs=2" in board.calls()[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from zoo_bench import Artifact, ModelSpec, UsageError
 from zoo_bench.board.inventory import load_boards
-from zoo_bench.board.loopback import LoopbackBoard, sshd_missing
+from zoo_bench.board.loopback import STAND_IN_INIT_MS, STAND_IN_RUN_US, LoopbackBoard, sshd_missing
 from zoo_bench.board.session import BoardTimeout
 from zoo_bench.testing import run_stage
 
@@ -108,5 +108,7 @@ def test_loopback_board_without_pytest_fixtures(acme, tmp_path):
         server = board.sshd
     assert server.proc.poll() is not None  # stopped on exit
     assert figures["first_inference_ms"].value == 9.0  # the stand-in's first warm-up run: 9000 us
+    assert figures["init_ms"].value == STAND_IN_INIT_MS
+    assert figures["latency_min_ms"].value == STAND_IN_RUN_US / 1000
     assert figures["latency_mean_ms"].extra["warmup"] == 2
     assert "--warmup_runs=2" in board.calls()[0]

@@ -180,6 +180,9 @@ class Component:
     host_dependent: ClassVar[bool] = False
     #: The stage times something: it holds its device alone while it runs (``resources.py``).
     measures: ClassVar[bool] = False
+    #: How this component's own figures are obtained, by what it is (one of :data:`METHODS`):
+    #: the worker refuses a figure that claims more (:mod:`zoo_bench.provenance`).
+    provenance: ClassVar[str] = "measured-host"
     #: Peak memory of the stage's process in MiB (0: small); the local executor starts no more
     #: stages at once than fit in the machine's memory.
     peak_memory_mb: ClassVar[int] = 0
@@ -208,6 +211,12 @@ class Component:
             return None
         board = str((options or {}).get("board") or "").split(",")[0].strip()
         return f"board-{board or (target.id if target else 'unknown')}"
+
+    def figure(self, metric: str, value: float | None, unit: str, tool: str, tool_version: str, *,
+               samples: list[float] | None = None, extra: dict[str, Any] | None = None) -> Figure:
+        """A :class:`Figure` whose method is this component's ``provenance``."""
+        return Figure(metric, value, unit, self.provenance, tool, tool_version, samples=samples,
+                      extra=dict(extra or {}))
 
     def describe(self) -> str:
         return (self.__doc__ or "").strip().splitlines()[0] if self.__doc__ else ""
@@ -267,6 +276,7 @@ class Compiler(Component):
 
     kind = "compile"
     accepts: ClassVar[tuple[str, ...]] = ()
+    provenance = "tool-estimate"
 
     def compile(self, ctx: StageContext) -> StageOutput:
         raise NotImplementedError
@@ -290,6 +300,15 @@ class Runner(Component):
     def predict(self, artifact: Artifact, batch: np.ndarray, options: dict[str, Any]) -> np.ndarray:
         """Float32 outputs for a float32 preprocessed batch (quantizing inputs as the model needs)."""
         raise NotImplementedError(f"runner {self.name} cannot predict")
+
+
+class Estimator(Runner):
+    """A run stage that estimates figures from the model (``model-estimate``): it times nothing,
+    so it holds the host shared, like a conversion, and its rows do not depend on the machine."""
+
+    provenance = "model-estimate"
+    measures = False
+    host_dependent = False
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def host_facts() -> dict[str, str]:
 
 #: ``extra`` keys the framework itself writes (how and where the stage ran): a figure's own value
 #: for one of these never replaces the framework's; it is kept as ``"<component>:<key>"``.
-FRAMEWORK_EXTRA = ("device", "exclusive", "log", "blocked_by")
+FRAMEWORK_EXTRA = ("device", "exclusive", "log", "blocked_by", "measured_in_run")
 
 
 def figure_extra(fig_extra: dict[str, Any], how: dict[str, Any], component: str) -> dict[str, Any]:
@@ -56,7 +56,8 @@ def figure_extra(fig_extra: dict[str, Any], how: dict[str, Any], component: str)
 
 
 def stage_extra(res: StageResult) -> dict[str, Any]:
-    """What the stage row's ``extra`` says about how the stage ran (device, exclusivity, threads)."""
+    """What the stage row's ``extra`` says about how the stage ran (device, exclusivity, threads)
+    and, for a stage served from the cache (column ``cached``), the run that measured it."""
     extra: dict[str, Any] = {}
     if res.device:
         extra["device"] = res.device
@@ -64,6 +65,8 @@ def stage_extra(res: StageResult) -> dict[str, Any]:
         extra["exclusive"] = res.exclusive
     if res.threads is not None:
         extra["threads"] = res.threads
+    if res.cached and res.measured_in_run:  # a cached figure keeps its method: say where it was made
+        extra["measured_in_run"] = res.measured_in_run
     return extra
 
 

@@ -97,6 +97,8 @@ class StageResult:
     threads: int | None = None
     #: host_facts() of the machine that ran or served the stage (a Dask worker's own); empty: this one.
     host: dict[str, str] = field(default_factory=dict)
+    #: For a stage served from the cache: the run that measured it (empty when the entry predates this).
+    measured_in_run: str = ""
 
 
 def _json_safe(options: dict[str, Any]) -> dict[str, Any]:
@@ -305,6 +307,7 @@ class StageRunner:
         # how the cached figures were measured (entries written before these existed say nothing)
         base.device = str(hit.get("device") or "")
         base.exclusive = hit["exclusive"] if isinstance(hit.get("exclusive"), bool) else None
+        base.measured_in_run = str(hit.get("run_id") or "")
         return base
 
     def _execute(self, run_id: str, job: Job, spec: StageSpec, base: StageResult, options: dict[str, Any],
@@ -370,7 +373,7 @@ class StageRunner:
         base.figures = [figure_from_dict(f) for f in result.get("figures", [])]
         stored = dict(result, started_at=base.started_at.isoformat(), duration_s=base.duration_s,
                       artifact_sha256=base.artifact_sha256, files_sha256=shas, device=base.device,
-                      exclusive=base.exclusive)
+                      exclusive=base.exclusive, run_id=run_id)
         write_bytes(staging / "result.json", json.dumps(stored, default=str).encode())
         entry = self.cache.commit(base.key, staging)
         base.artifact = artifact_from_dict(result["artifact"], entry) if artifact else None

@@ -103,7 +103,7 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
         click.echo(json.dumps({
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
             "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
-                      "stages": r.stage_statuses()} for r in results],
+                      "stages": r.stage_statuses(), "cached": r.cached_stages()} for r in results],
             "counts": counts, "unsaved": store.unsaved_json(), "warnings": result.warnings,
         }, indent=2, default=str))
     else:

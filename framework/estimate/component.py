@@ -23,7 +23,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..components import Figure, Runner, StageContext, StageOutput, Target
+from ..components import Estimator, Figure, StageContext, StageOutput, Target
 from ..errors import ToolUnavailable
 from ..options import Option
 from .data import holdout_reason, load_points, load_workloads, workloads_files
@@ -34,12 +34,11 @@ from .workload import workload_of_tflite
 TOOL = "zoo-bench-estimate"
 
 
-class ModelEstimator(Runner):
+class ModelEstimator(Estimator):
     """Estimates latency (and MCU memory) from published board measurements of other models."""
 
     name = "estimate"
     accepts = ("tflite",)
-    host_dependent = False  # a computation on the model, the same on every machine
     options = {
         "measured_points": Option("path", default=None,
                                   help="points file written by `zoo-bench fit` (your own board measurements)"),

@@ -65,6 +65,7 @@ class Stm32FootprintEstimator(Compiler):
 
     name = "stm32_footprint"
     accepts = ("tflite", "onnx")
+    provenance = "model-estimate"  # no vendor tool's report: an open estimate
     options = {
         **STEDGEAI_OPTIONS,
         "open_estimate": Option("choice", default="auto", choices=("auto", "always"),

@@ -25,6 +25,11 @@ from ._common import DEFAULT_MODEL, DEFAULT_TARGET, _parse_kv, _registry, _timeo
               show_default=True, help="Results store directory.")
 @click.option("--dataset", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Class-per-subfolder images for calibration and accuracy.")
+@click.option("--calibration-dataset", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Class-per-subfolder images for int8 calibration only (default: --dataset).")
+@click.option("--preprocess", metavar="CONTRACT",
+              help="Input contract of model files: raw | unit | symmetric | imagenet | caffe, or "
+                   "range=LO:HI,order=RGB|BGR,layout=NHWC|NCHW,resize=N,crop=N (docs/models.md).")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once.")
 @click.option("--threads", type=click.IntRange(1, 256), help="Runtime threads for host/board runs.")
 @click.option("--runs", type=click.IntRange(1), help="Timed inferences per measurement.")
@@ -51,8 +56,9 @@ from ._common import DEFAULT_MODEL, DEFAULT_TARGET, _parse_kv, _registry, _timeo
               help="local: threads of this process; dask: a Dask cluster (--address, else a LocalCluster "
                    "of --jobs workers).")
 @click.option("--address", metavar="tcp://HOST:PORT", help="Dask scheduler to use with --executor dask.")
-def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, resolution, boards, extra,
-        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address) -> None:
+def run(models, targets, output, dataset, calibration_dataset, preprocess, jobs, threads, runs, warmup, classes,
+        resolution, boards, extra, timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor,
+        address) -> None:
     """Run models x targets and store one row per figure.
 
     \b
@@ -73,11 +79,12 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
 
     registry = _registry()
     chosen_targets = resolve_targets(list(targets), registry)
-    chosen_models = resolve_models(list(models), registry, classes=classes, resolution=resolution)
+    chosen_models = resolve_models(list(models), registry, classes=classes, resolution=resolution,
+                                   preprocess=preprocess)
     check_boards_file(boards, registry)
     options: dict[str, Any] = _parse_kv(extra)
-    for key, value in (("dataset", dataset), ("threads", threads), ("runs", runs), ("warmup", warmup),
-                       ("boards", boards)):
+    for key, value in (("dataset", dataset), ("calibration_dataset", calibration_dataset), ("threads", threads),
+                       ("runs", runs), ("warmup", warmup), ("boards", boards)):
         if value is not None:
             options[key] = str(value.resolve()) if isinstance(value, Path) else value
     jobs_list = plan_jobs(chosen_models, chosen_targets, options)  # plans see the options as given

@@ -137,7 +137,9 @@ def run(models, targets, output, dataset, calibration_dataset, preprocess, jobs,
             "counts": counts, "unsaved": store.unsaved_json(),
         }, indent=2, default=str))
     else:
-        click.echo(summary_table(results))
+        from ..summary import summary_text
+
+        click.echo(summary_text(results))
         click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
                    f"rows: zoo-bench results --output {output} --run {run_id}")
     for line in store.unsaved_report(rows_on_stdout=not as_json):

@@ -119,8 +119,8 @@ def test_keras_rescaling_model_float_top1_matches_keras(own_model, tmp_path: Pat
 @needs("keras", "tensorflow", "ai_edge_litert", "onnxruntime", "tf2onnx", "onnx2torch", "litert_torch")
 def test_same_network_as_onnx_reaches_every_target(own_model, tmp_path: Path):
     """No job fails for a side branch; each target gives a figure or says what to do."""
-    import tf2onnx
     import tensorflow as tf
+    import tf2onnx
 
     data, _, _, net = own_model
     onnx_path = tmp_path / "tinycnn_onnx.onnx"

@@ -10,7 +10,8 @@ otherwise its verdict is ``noise``. The tails and the mean of the same samples a
 judged: they follow the load of a shared machine more than the build.
 
 A stage that was ok in the base and is not now is ``broken``; a figure of the base that the new
-run lacks is ``gone``. Both are failures, as are regressions.
+run lacks is ``gone``. Both are failures, as are regressions, and a fit verdict that flipped to
+"no" (``fit change``, :mod:`.fit_change`), whatever the thresholds.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
+from .fit_change import FitChange, is_fit_metric, judge_fit
 from .noise import STATISTICS, RatioInterval, ratio_interval
 
 #: metric -> +1 when higher is better, -1 when lower is better. Others are reported, not judged.
@@ -31,7 +33,7 @@ DIRECTION = {
 }
 ACCURACY = {"top1", "top1_float", "top1_int8", "top5_float", "top5_int8", "int8_agreement"}
 LATENCY = {"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_mean_ms", "init_ms", "inferences_per_s"}
-FAILURES = ("regression", "broken", "gone")
+FAILURES = ("fit change", "regression", "broken", "gone")
 
 Key = tuple[str, str, str, str, str, str]  # model, target, stage, metric, variant, qualifier
 
@@ -109,6 +111,8 @@ class Comparison:
     new_finished: bool = True
     new_status: str = "finished"
     notes: list[str] = field(default_factory=list)
+    #: models and targets whose fit verdict changed (:mod:`.fit_change`), headlines above the rows
+    fit_changes: list[FitChange] = field(default_factory=list)
 
     def failures(self) -> list[Change]:
         return [c for c in self.changes if c.verdict in FAILURES]
@@ -210,6 +214,8 @@ def compare_rows(base_rows: list[dict[str, Any]], new_rows: list[dict[str, Any]]
             verdict = "fixed"
         elif b_status != "ok":
             verdict, reason = "same", n.get("reason") or ""
+        elif is_fit_metric(metric):  # a verdict flip fails whatever the thresholds (fit_change.py)
+            verdict = judge_fit(b["value"], n["value"])
         elif metric != "latency_p50_ms" and metric in STATISTICS and _samples(base, key) and _samples(new, key):
             # tails and means of a sampled distribution move with the machine's load; the median decides
             verdict, reason = "same", "judged by the median (latency_p50_ms) of the same samples"

@@ -34,11 +34,62 @@ def onnx_to_torch(path: Path) -> Any:
     from onnx2torch import convert
 
     try:
-        return convert(onnx.load(str(path))).eval()
+        net = convert(onnx.load(str(path))).eval()
     except NotImplementedError as exc:
         raise ToolUnavailable(f"onnx2torch {dist_version('onnx2torch')} cannot convert {path.name} to torch "
                               f"(so not to TFLite): {_first_line(exc)}; targets that take ONNX still run it") \
             from None
+    return static_shape_args(net)
+
+
+def static_shape_args(net: Any) -> Any:
+    """Make the constant axes/shape inputs of Squeeze, Unsqueeze and Reshape Python constants.
+
+    onnx2torch keeps them as tensors read at run time (opset 13 moved them from attributes to
+    inputs), which ``torch.export`` (under litert-torch) refuses as data-dependent shapes. A
+    constant one (an initializer: a ``get_attr`` node) becomes a fixed argument of the module.
+    """
+    import torch
+    from onnx2torch.node_converters.reshape import OnnxReshape
+    from onnx2torch.node_converters.squeeze import OnnxSqueezeDynamicAxes, OnnxSqueezeStaticAxes
+    from onnx2torch.node_converters.unsqueeze import OnnxUnsqueezeDynamicAxes, OnnxUnsqueezeStaticAxes
+
+    class StaticReshape(torch.nn.Module):
+        def __init__(self, shape: list[int]):
+            super().__init__()
+            self.shape = shape
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.reshape(x, [x.shape[i] if d == 0 else d for i, d in enumerate(self.shape)])
+
+    changed = False
+    for node in list(net.graph.nodes):
+        if node.op != "call_module" or len(node.args) != 2 or getattr(node.args[1], "op", None) != "get_attr":
+            continue
+        module = net.get_submodule(node.target)
+        value = [int(v) for v in _attr(net, node.args[1].target).reshape(-1).tolist()]
+        if isinstance(module, OnnxSqueezeDynamicAxes):
+            replacement: Any = OnnxSqueezeStaticAxes(axes=value)
+        elif isinstance(module, OnnxUnsqueezeDynamicAxes):
+            replacement = OnnxUnsqueezeStaticAxes(axes=value)
+        elif isinstance(module, OnnxReshape):
+            replacement = StaticReshape(value)
+        else:
+            continue
+        net.add_submodule(node.target, replacement)
+        node.args = (node.args[0],)
+        changed = True
+    if changed:
+        net.graph.eliminate_dead_code()
+        net.recompile()
+    return net
+
+
+def _attr(net: Any, target: str) -> Any:
+    obj = net
+    for part in target.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def onnx_to_float_tflite(path: Path, model: ModelSpec, workdir: Path) -> Path:

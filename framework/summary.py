@@ -1,4 +1,4 @@
-"""The end of ``zoo-bench run``: per model and target, the answer (docs/cli.md, "The run summary").
+"""The end of ``zoo-bench run``: per model and target, the answer (docs/models.md, "The run summary").
 
 One line per job: latency (with its interval and method), RAM and flash needed against the
 chip's internal memory (% of capacity) and the fit verdict. One figure per quantity, the

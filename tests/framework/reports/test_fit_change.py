@@ -35,15 +35,16 @@ def _rows(ram_kib: float, latency_ms: float, macs: float, params: float) -> list
     ]
 
 
-def _store_with_two_runs(out: Path) -> ResultsStore:
-    store = ResultsStore(out)
+def _store_with_two_runs(out: Path) -> list[str]:
+    store, ids = ResultsStore(out), []
     for rows in (_rows(730.0, 127.0, 12.1e6, 1.2e6), _rows(1450.0, 217.0, 24.5e6, 2.3e6)):
         run_id = store.new_run({"argv": ["zoo-bench", "run"], "models": ["mynet"], "targets": ["stm32h7"]})
         for r in rows:
             r.run_id, r.job_id = run_id, "mynet@stm32h7"
         store.write_job(run_id, "mynet@stm32h7", rows)
         store.update_manifest(run_id, status="finished")
-    return store
+        ids.append(run_id)
+    return ids
 
 
 def test_a_verdict_flip_is_its_own_class_judged_whatever_the_threshold():
@@ -61,15 +62,15 @@ def test_a_verdict_flip_is_its_own_class_judged_whatever_the_threshold():
 
 def test_compare_exits_1_with_the_fit_change_first_even_with_a_huge_memory_threshold(tmp_path, zb_env):
     out = tmp_path / "out"
-    _store_with_two_runs(out)
-    proc = run_cli(["compare", "-o", str(out), "--memory-threshold", "1000", "--latency-threshold", "1000"],
-                   env=zb_env)
+    base, new = _store_with_two_runs(out)
+    proc = run_cli(["compare", "-o", str(out), base, new, "--memory-threshold", "1000", "--latency-threshold",
+                    "1000"], env=zb_env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[1].startswith("FIT CHANGE stm32h7: RAM 730 -> 1,450 KiB, now needs external RAM")
     table = [ln for ln in lines if ln.startswith("mynet")]
     assert "fits_internal_ram" in table[0] and "fit change" in table[0]  # the first row of the table
-    report = json.loads(run_cli(["compare", "-o", str(out), "--memory-threshold", "1000", "--json"],
+    report = json.loads(run_cli(["compare", "-o", str(out), base, new, "--memory-threshold", "1000", "--json"],
                                 env=zb_env).stdout)
     assert report["failed"] and report["changes"][0]["verdict"] == FIT_CHANGE
     assert report["fit_changes"][0]["worse"]

@@ -29,10 +29,11 @@ def needs(*modules: str) -> pytest.MarkDecorator:
 
 
 def _image(label: int, rng: np.random.Generator) -> np.ndarray:
-    """Class 0: reddish, class 1: greenish, class 2: bluish, with noise that blurs the line."""
+    """Class 0: reddish, class 1: greenish, class 2: bluish, with noise and stripes in a random channel
+    that blur the line (the trained model scores about 83 %, not 100 %: int8 damage can show)."""
     base = rng.integers(40, 120, size=(SIZE, SIZE, 3)).astype(np.float32)
-    base[..., label] += rng.uniform(0, 70)
-    base[::4, :, (label + 1) % 3] += 60.0  # stripes in another channel
+    base[..., label] += rng.uniform(0, 50)
+    base[::4, :, rng.integers(0, 3)] += 60.0
     return np.clip(base, 0, 255).astype(np.uint8)
 
 
@@ -98,7 +99,7 @@ def test_keras_rescaling_model_float_top1_matches_keras(own_model, tmp_path: Pat
     rows = _rows(out, env)
     top1 = {r["metric"]: r for r in rows if r["metric"].startswith("top1_") and r["status"] == "ok"}
     assert top1["top1_float"]["value"] == pytest.approx(keras_top1, abs=1e-6)
-    assert keras_top1 > 60.0  # a model that learnt something: chance is 33 %
+    assert 60.0 < keras_top1 < 100.0  # a model that learnt something (chance is 33 %), not everything
     assert abs(top1["top1_int8"]["value"] - keras_top1) <= 6.0
     extra = top1["top1_float"]["extra"]
     assert "keras Rescaling" in extra["preprocess"] and extra["classes"] == 3

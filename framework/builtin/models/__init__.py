@@ -10,8 +10,9 @@ from ... import hookimpl
 from .keras_source import KerasApplicationsSource, LocalKerasSource
 from .local import LocalFileSource
 from .timm_source import TimmSource
+from .torch_builder import TorchBuilderSource
 
-__all__ = ["KerasApplicationsSource", "LocalFileSource", "LocalKerasSource", "TimmSource"]
+__all__ = ["KerasApplicationsSource", "LocalFileSource", "LocalKerasSource", "TimmSource", "TorchBuilderSource"]
 
 
 @hookimpl
@@ -21,3 +22,4 @@ def zoo_bench_register_model_sources(register):
     register(LocalKerasSource())
     register(TimmSource())
     register(LocalFileSource())
+    register(TorchBuilderSource())

@@ -203,3 +203,32 @@ def test_summary_shows_one_best_grounded_figure_per_quantity_and_groups_skips():
     assert answer(JobResult("m@t", "ok", [_rec("activation_ram_kib", 63.0),
                                           _rec("activation_ram_kib", 46.0,
                                                extra=json.dumps({"fitted_on": ["a"]}))])).ram.startswith("63 KiB")
+
+
+# --- a PyTorch module by its builder --------------------------------------------------------
+@needs("torch")
+def test_torch_builder_is_a_documented_entry_and_builds(tmp_path: Path, registry, make_ctx, monkeypatch):
+    from zoo_bench.plan import resolve_models
+
+    (tmp_path / "zb_user_nets.py").write_text(
+        "import torch\n"
+        "def tiny():\n"
+        "    torch.manual_seed(0)\n"
+        "    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1),\n"
+        "                               torch.nn.Flatten(), torch.nn.Linear(4, 6))\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="torch:PACKAGE.MODULE:FUNCTION"):
+        resolve_models(["torch:bad name"], registry)
+    with pytest.raises(UsageError, match="no module 'zb_nowhere'"):
+        resolve_models(["torch:zb_nowhere:tiny"], registry)
+    with pytest.raises(UsageError, match="give --resolution"):
+        resolve_models(["torch:zb_user_nets:tiny"], registry)
+    (spec,) = resolve_models(["torch:zb_user_nets:tiny"], registry, resolution=16, preprocess="imagenet")
+    assert (spec.name, spec.input_shape, spec.weights, spec.preprocess.declared_by) == (
+        "tiny", (1, 3, 16, 16), "user", "--preprocess")
+    source = registry.sources[spec.source]
+    built = source.build(spec, make_ctx(spec, "source"))
+    assert built.artifact.meta["classes"] == 6 and built.artifact.meta["weights"] == "user"
+    params = next(f.value for f in built.figures if f.metric == "params")
+    assert params == 3 * 4 * 9 + 4 + 4 * 6 + 6
+    assert source.load_native(built.artifact, spec)[0].weight.shape == (4, 3, 3, 3)

@@ -58,7 +58,7 @@ def test_torch_state_dict_matches_its_architecture(tmp_path: Path, registry, mak
     assert (spec.native_format, spec.classes, spec.resolution) == ("torch", 5, 240)
     assert spec.builder_args()["timm_name"] == "tf_efficientnet_lite1"
     built = registry.sources["timm"].build(spec, make_ctx(spec, "source")).artifact
-    assert built.meta["weights"] == "pretrained" and built.meta["weights_file"] == str(path.resolve())
+    assert built.meta["weights"] == "user" and built.meta["weights_file"] == str(path.resolve())
 
     onnx_path = export_onnx(net, lite1, tmp_path)
     onnx_spec = registry.model_from_path(onnx_path)

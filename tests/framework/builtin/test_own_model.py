@@ -198,6 +198,11 @@ def test_summary_shows_one_best_grounded_figure_per_quantity_and_groups_skips():
     other = JobResult("mynet@imx93", "ok", [_rec("stage_seconds", None, status="skipped", stage="run:board",
                                                   reason="no board")])
     assert grouped_skips([result, other]) == {"no board": ["mynet@stm32h7 run:board", "mynet@imx93 run:board"]}
+    per_target = [JobResult(f"m@{t}", "ok", [_rec("stage_seconds", None, status="skipped", stage="run:b",
+                                                   reason=f"no board for target {t}: write boards.toml")])
+                  for t in ("imx93", "imx8mp")]
+    assert grouped_skips(per_target) == {"no board for target <target>: write boards.toml": ["m@imx93 run:b",
+                                                                                             "m@imx8mp run:b"]}
     text = summary_text([result, other])
     assert text.count("no board") == 1 and "skipped (2): no board" in text
     assert answer(JobResult("m@t", "ok", [_rec("activation_ram_kib", 63.0),

@@ -140,7 +140,8 @@ def plan_text(jobs, as_json: bool) -> str:
     if as_json:
         return json.dumps([{"job": j.id, "skip_reason": j.skip_reason,
                             "stages": [{"id": s.id, "kind": s.kind, "component": s.component, "inputs": list(s.inputs),
-                                        "options": s.options_dict(), "variant": s.variant} for s in j.stages]}
+                                        "options": s.options_dict(), "variant": s.variant, "side": s.side}
+                                       for s in j.stages]}
                            for j in jobs], indent=2, default=str)
     lines = []
     for job in jobs:
@@ -148,7 +149,8 @@ def plan_text(jobs, as_json: bool) -> str:
         for s in job.stages:
             opts = " ".join(f"{k}={v}" for k, v in s.options_dict().items())
             after = f"  <- {', '.join(s.inputs)}" if s.inputs else ""
-            lines.append(f"  {s.id:<28} {s.component:<20} {opts}{after}")
+            side = "  (side branch)" if s.side else ""
+            lines.append(f"  {s.id:<28} {s.component:<20} {opts}{after}{side}")
     return "\n".join(lines)
 
 

@@ -114,6 +114,7 @@ def run(models, targets, output, dataset, calibration_dataset, preprocess, jobs,
             "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
                       "stages": r.stage_statuses()} for r in results],
             "counts": counts, "unsaved": store.unsaved_json(), "warnings": result.warnings,
+            "answers": _answers(results),
         }, indent=2, default=str))
     else:
         from ..summary import summary_text
@@ -134,6 +135,13 @@ def run(models, targets, output, dataset, calibration_dataset, preprocess, jobs,
 
         click.get_current_context().invoke(card, output=output, run_id=run_id)
     sys.exit(1 if counts["failed"] or store.unsaved else 0)
+
+
+def _answers(results) -> list:
+    """The summary lines as data (framework/summary.py): latency, RAM, flash, fit per job."""
+    from ..summary import summary_json
+
+    return summary_json(results)
 
 
 def plan_text(jobs, as_json: bool) -> str:

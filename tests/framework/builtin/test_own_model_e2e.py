@@ -135,6 +135,9 @@ def test_same_network_as_onnx_reaches_every_target(own_model, tmp_path: Path):
     failed = [j for j in summary["jobs"] if j["status"] == "failed"]
     assert not failed, failed
     assert proc.returncode == 0, proc.stderr
+    answers = {a["target"]: a for a in summary["answers"]}  # the summary's lines as data
+    assert answers["stm32h7"]["fit"] == "fits internal" and "% of 992" in answers["stm32h7"]["ram"]
+    assert answers["cpu"]["latency"].endswith("host int8")
     rows = _rows(out, env)
     for job in summary["jobs"]:
         target = job["job"].split("@", 1)[1]

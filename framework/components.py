@@ -37,6 +37,8 @@ class Preprocess:
 
     ``resize`` is the short side before the centre crop to ``crop``; pixel values in [0, 255]
     become ``(x - mean) / std`` per channel; ``layout`` is NHWC or NCHW.
+    A model without one (``ModelSpec.preprocess`` None) has declared none: the accuracy and
+    calibration stages refuse it instead of guessing.
     """
 
     resize: int
@@ -45,6 +47,11 @@ class Preprocess:
     std: tuple[float, float, float] = (127.5, 127.5, 127.5)
     layout: str = "NHWC"
     interpolation: str = "bilinear"
+    #: ``RGB`` or ``BGR``: the channel order the model takes (images are read as RGB)
+    channel_order: str = "RGB"
+    #: who declared this contract: ``catalog``, the model file (``keras Rescaling ...``),
+    #: ``--preprocess``, or a config file beside the model (docs/models.md, "Preprocessing")
+    declared_by: str = "catalog"
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ class ModelSpec:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        layout = self.preprocess.layout if self.preprocess else "NHWC"
+        layout = self.preprocess.layout if self.preprocess else str(dict(self.builder).get("layout", "NHWC"))
         r = self.resolution
         return (1, 3, r, r) if layout == "NCHW" else (1, r, r, 3)
 

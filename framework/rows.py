@@ -74,6 +74,9 @@ def build_records(run_id: str, job: Job, results: list[StageResult], host: dict[
     """The rows of one job, in stage order."""
     source = next((r for r in results if r.spec.kind == "source" and r.artifact), None)
     weights = str(source.artifact.meta.get("weights", job.model.weights)) if source else job.model.weights
+    # the built model's output count where the source measured it (a user's module: known only once built)
+    built_classes = source.artifact.meta.get("classes") if source else None
+    classes = built_classes if isinstance(built_classes, int) and built_classes > 0 else job.model.classes
     rows: list[Record] = []
     for res in results:
         common = dict(
@@ -81,7 +84,7 @@ def build_records(run_id: str, job: Job, results: list[StageResult], host: dict[
             vendor=job.target.vendor, stage=res.spec.id, stage_kind=res.spec.kind,
             component=res.spec.component, variant=res.spec.variant, status=res.status,
             reason=res.reason, started_at=res.started_at, duration_s=res.duration_s,
-            cached=res.cached, weights=weights, classes=job.model.classes,
+            cached=res.cached, weights=weights, classes=classes,
             resolution=job.model.resolution, zoo_bench_version=__version__,
             packages=res.tool_versions, artifact_sha256=res.artifact_sha256,
             input_sha256=res.input_sha256, cache_key=res.key, **(res.host or host),

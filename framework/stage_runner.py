@@ -29,7 +29,7 @@ from typing import Any
 from .cache import ArtifactCache, file_digest, files_sha256
 from .components import Artifact, Component, Figure
 from .metrics import metrics_for
-from .plan import STAGE_KINDS, Job, StageSpec
+from .plan import STAGE_KINDS, Job, StageSpec, side_branch_outcome
 from .plugins import Registry
 from .progress import Progress
 from .records import JobResult, Record
@@ -182,6 +182,7 @@ class StageRunner:
 
     def finish_job(self, run_id: str, job: Job, done: dict[str, StageResult], t0: float) -> JobResult:
         """Write the job's rows to the store and fire ``job_finished``."""
+        side_branch_outcome(done)  # a side branch that could not run is skipped, never fails the job
         records = self.records(run_id, job, list(done.values()))
         statuses = [r.status for r in done.values()]
         status = "failed" if "failed" in statuses else "ok" if "ok" in statuses else "skipped"

@@ -12,7 +12,7 @@ from ..errors import UsageError
 @click.command()
 @click.option("--scheduler", required=True, metavar="tcp://HOST:PORT", help="The Dask scheduler to join.")
 @click.option("--resources", "resources", multiple=True, metavar="NAME=N",
-              help="Resources this worker owns, e.g. board-imx93-lab1=1 for a board plugged in here.")
+              help="Resources this worker owns, e.g. board-lab1=1 for a board plugged in here.")
 @click.option("--nworkers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (stages at once on this machine).")
 def worker(scheduler, resources, nworkers) -> None:
@@ -21,8 +21,8 @@ def worker(scheduler, resources, nworkers) -> None:
     \b
     Examples:
       zoo-bench worker --scheduler tcp://10.0.0.5:8786
-      zoo-bench worker --scheduler tcp://10.0.0.5:8786 --resources board-imx93-lab1=1
-    Board runs of board imx93-lab1 go only to a worker that owns board-imx93-lab1. Every worker
+      zoo-bench worker --scheduler tcp://10.0.0.5:8786 --resources board-lab1=1
+    Board runs of board lab1 go only to a worker that owns board-lab1. Every worker
     must see the run's --cache-dir at the same path (a shared folder) and have zoo-bench and
     its plugins installed.
     """
@@ -38,7 +38,7 @@ def worker(scheduler, resources, nworkers) -> None:
         except ValueError:
             sep = ""
         if not sep or not name:
-            raise UsageError(f"resource {item!r} is not NAME=NUMBER (e.g. board-imx93-lab1=1)")
+            raise UsageError(f"resource {item!r} is not NAME=NUMBER (e.g. board-lab1=1)")
     cmd = [sys.executable, "-m", "distributed.cli.dask_worker", scheduler, "--nthreads", "1",
            "--nworkers", str(nworkers)]
     if resources:

@@ -27,7 +27,9 @@ ELSEWHERE = ("framework/estimate/", "framework/reports/published")
 MAX_LINES = 400
 #: Core modules over MAX_LINES that another engineer of issue 17 is editing now: split after
 #: their change lands (see the report of the platform2 branch).
-OVER_LIMIT_ELSEWHERE: set[str] = set()
+#: framework/store.py (485 lines after the history merge): the hardening change of issue 17 edits
+#: its row checks; the seam is reading and checking job files (check_job_file .. _read_files).
+OVER_LIMIT_ELSEWHERE: set[str] = {"framework/store.py"}
 
 
 def _owned_elsewhere(path: Path) -> bool:

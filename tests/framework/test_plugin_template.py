@@ -90,3 +90,21 @@ def test_bad_names_and_used_folders_are_one_line_exit_2(name, problem, tmp_path,
     code, _, err = cli_in_process(["plugin", "new", name, "--dir", str(tmp_path / name)], capsys)
     assert code == 2 and problem in err and len(err.strip().splitlines()) == 1, err
     assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
+
+
+def test_the_generated_board_runner_measures_on_a_loopback_board(installed, sshd, board_python, tmp_path):
+    """Its board runner against a real OpenSSH server on loopback (tests/fixtures/sshd.py): this
+    machine plays the board, with a plain Python as the board's."""
+    _, env = installed
+    boards, workdir = tmp_path / "boards.toml", tmp_path / "board-workdir"
+    boards.write_text(sshd.board_table("lab1", "acme_npu_board", python=board_python, workdir=str(workdir),
+                                       retries=1))
+    out = tmp_path / "out"
+    ran = run_cli(["run", "-m", "acme_npu_tiny", "-t", "acme_npu_board", "-o", str(out), "-q", "-s", "runs=5"],
+                  env=dict(env, ZOO_BENCH_BOARDS=str(boards)))
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    rows = [r for f in out.glob("runs/*/jobs/*.parquet") for r in pq.read_table(f).to_pylist()]
+    assert {r["status"] for r in rows} == {"ok"}, [(r["stage"], r["reason"]) for r in rows if r["status"] != "ok"]
+    (p50,) = [r for r in rows if r["metric"] == "latency_p50_ms"]
+    assert p50["value"] > 0 and p50["method"] == "measured-board" and p50["stage"].startswith("run:acme_npu_board")
+    assert not list(workdir.glob("*/*")), "the run directory on the board is removed after the stage"

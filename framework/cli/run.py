@@ -69,7 +69,7 @@ def run(models, targets, output, dataset, calibration_dataset, preprocess, jobs,
     \b
     Examples:
       zoo-bench run --model mobilenet_v2_0.35_128 --target cpu
-      zoo-bench run --model 'efficientnet_lite*' --target cpu,imx93 --jobs 2
+      zoo-bench run --model 'efficientnet_lite*' --target all --jobs 2
       zoo-bench run --model all --target cpu --dataset ./images --json
     A repeated run is served from the artifact cache (its rows say cached); --fresh re-measures.
     Exit code: 0 when no job failed, 1 when one did, 2 for bad input.

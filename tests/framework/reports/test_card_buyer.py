@@ -42,7 +42,7 @@ def test_the_vendors_1000_class_figure_stands_beside_an_estimate_fitted_on_it():
              extra={"interval": [2.33, 6.67], "fitted_on": ["mobilenet_v2_0.35_128_imagenet"]})
     text = render_card(N6_128, [est], "r1")
     # ST's stm32ai-modelzoo MobileNet v2 README: 6.35 ms on the N6 for 1000 classes (published_points.json)
-    assert "(published 6.35; the estimator was fitted on it, no % shown)" in text
+    assert "(published 6.35; estimator fitted on this network, no % shown)" in text
     assert "| stm32n6 | latency_mean_ms | 6.35 ms |" in text and "(1000 classes)" in text
     # the same estimate not fitted on that figure gets the difference
     other = {**est, "extra": json.dumps({"fitted_on": ["something_else"]})}

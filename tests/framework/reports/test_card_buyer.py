@@ -45,7 +45,7 @@ def test_the_vendors_1000_class_figure_stands_beside_an_estimate_fitted_on_it():
     assert "(published 6.35; estimator fitted on this network, no % shown)" in text
     assert "| stm32n6 | latency_mean_ms | 6.35 ms |" in text and "(1000 classes)" in text
     # the same estimate not fitted on that figure gets the difference
-    other = {**est, "extra": json.dumps({"fitted_on": ["something_else"]})}
+    other = {**est, "extra": json.dumps({"fitted_on": ["something_else"], "in_fit": False})}
     assert "(published 6.35, -52.3 %)" in render_card(N6_128, [other], "r1")
 
 

@@ -29,7 +29,8 @@ from .report_data import (
     overview,
     vendor_beside,
 )
-from .svg import COLORS, STYLES, VERDICT_COLORS, Point, RangeBar, memory_chart, range_bar_chart, range_scatter
+from .svg import COLORS, VERDICT_COLORS, Point
+from .svg_report import STYLES, RangeBar, memory_chart, range_bar_chart, range_scatter
 
 ACCURACY = {"int8": ("top1_int8", "top1"), "float32": ("top1_float", "top1")}
 OTHER = "#7f7f7f"

@@ -77,7 +77,7 @@ def test_a_shift_in_the_newest_run_is_pending_not_a_step():
 
 
 def test_figures_without_samples_step_on_their_threshold_and_accuracy_in_points():
-    mem = make_series([100.0, 100.5, 103.0, 103.0], metric="arena_kib", sampled=False)
+    mem = make_series([100.0, 100.5, 103.0, 103.0], metric="activation_ram_kib", sampled=False)
     assert [(st.index, st.verdict) for st in mem.steps] == [(2, "regression")]
     acc = make_series([70.0, 70.3, 69.0, 69.1], metric="top1", sampled=False)
     # levels: median(70.0, 70.3) = 70.15 -> median(69.0, 69.1) = 69.05
@@ -206,7 +206,7 @@ def test_every_kind_of_mark_fits_its_chart(tmp_path):
     for p in up.points[::2]:
         p.run.busy = True
     up.missing.append({"run_id": up.points[5].run.run_id, "status": "failed", "reason": "crashed"})
-    big = make_series([123456.0, 123456.0, 250000.0, 250000.0], metric="external_ram_kib", sampled=False)
+    big = make_series([123456.0, 123456.0, 250000.0, 250000.0], metric="activation_ram_kib", sampled=False)
     small = make_series([0.000121, 0.000122, 0.0001215])  # long tick labels: 0.0001205
     runs = sorted({p.run.run_id: p.run for s in (up, big, small) for p in s.points}.values(), key=lambda r: r.run_id)
     page = tmp_path / "all.html"
@@ -246,7 +246,7 @@ def test_a_foreign_run_json_of_odd_types_is_read_as_data_not_trusted(tmp_path):
     for k, value in enumerate([2.0, 2.0]):
         rid = store.new_run({"git": {"commit": 5, "branch": ["x"], "dirty": "yes"}, "label": ["<b>odd</b>"],
                              "options": "not a dict", "zoo_bench_version": 1, "warnings": "busy"})
-        store.write_job(rid, "m@cpu", [Record(run_id=rid, model="m", target="cpu", stage="run:x", metric="arena_kib",
+        store.write_job(rid, "m@cpu", [Record(run_id=rid, model="m", target="cpu", stage="run:x", metric="activation_ram_kib",
                                               value=value + k, unit="KiB", method="tool-estimate", tool="<script>")])
         store.update_manifest(rid, status="finished")
     found = build_history(store)

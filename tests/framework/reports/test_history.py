@@ -246,8 +246,9 @@ def test_a_foreign_run_json_of_odd_types_is_read_as_data_not_trusted(tmp_path):
     for k, value in enumerate([2.0, 2.0]):
         rid = store.new_run({"git": {"commit": 5, "branch": ["x"], "dirty": "yes"}, "label": ["<b>odd</b>"],
                              "options": "not a dict", "zoo_bench_version": 1, "warnings": "busy"})
-        store.write_job(rid, "m@cpu", [Record(run_id=rid, model="m", target="cpu", stage="run:x", metric="activation_ram_kib",
-                                              value=value + k, unit="KiB", method="tool-estimate", tool="<script>")])
+        store.write_job(rid, "m@cpu", [Record(run_id=rid, model="m", target="cpu", stage="run:x",
+                                              metric="activation_ram_kib", value=value + k, unit="KiB",
+                                              method="tool-estimate", tool="<script>")])
         store.update_manifest(rid, status="finished")
     found = build_history(store)
     assert found.runs[0].git == {"commit": None, "branch": None, "dirty": None} and found.runs[0].options == {}

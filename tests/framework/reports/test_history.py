@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -281,3 +282,37 @@ def test_a_figure_whose_stage_failed_is_marked_missing_in_that_run():
     assert html.count('class="missing"') == 1 and "no figure: stage failed or skipped" in html
     assert "| `r1` | m · cpu · run:litert:int8 · latency_p50_ms | failed: litert: interpreter crashed |" in \
         format_markdown(History("store", runs, found, Thresholds()))
+
+
+def test_a_spoiled_shared_store_never_crashes_history_or_compare_baseline(planted, tmp_path):
+    """Bad files of every kind a shared store may hold (tests/framework/hardening.py) plus run.json files that are
+    too deep, not UTF-8 or a named pipe, and rows with infinite values: warnings, never a traceback or a hang."""
+    import math
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.framework.hardening import spoil_store
+
+    out, env = planted
+    store = tmp_path / "store"
+    shutil.copytree(out, store)
+    spoil_store(store)
+    for name, data in (("20990101T000001Z-deep", b"[" * 100000 + b"]" * 100000),
+                       ("20990101T000002Z-utf8", b'{"status": "finished", "x": "\xff"}')):
+        (store / "runs" / name / "jobs").mkdir(parents=True)
+        (store / "runs" / name / "run.json").write_bytes(data)
+    (store / "runs" / "20990101T000003Z-pipe" / "jobs").mkdir(parents=True)
+    os.mkfifo(store / "runs" / "20990101T000003Z-pipe" / "run.json")
+    run = sorted(p for p in (store / "runs").iterdir() if p.name.startswith("2026"))[-1]
+    table = pq.read_table(next(p for p in (run / "jobs").glob("*.parquet") if p.stem.startswith("fake")))
+    i = table.schema.get_field_index("value")
+    pq.write_table(table.set_column(i, table.schema.field(i), pa.array([math.inf] * len(table), pa.float64())),
+                   run / "jobs" / "inf.parquet")
+    for args in (["history", "--json"], ["history", "--html", str(tmp_path / "h.html")],
+                 ["compare", "--baseline", "nightly-1", "--json"]):
+        proc = run_cli([*args, "-o", str(store)], env=env, timeout=120)
+        assert "Traceback" not in proc.stderr and proc.returncode in (0, 1), proc.stderr
+    found = json.loads(run_cli(["history", "--json", "-o", str(store)], env=env, timeout=120).stdout)
+    assert len(found["runs"]) == 3 and all(math.isfinite(p["value"]) for s in found["series"] for p in s["points"])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.estimate.component import ModelEstimator
+from zoo_bench.estimate.data import EstimatorData
 from zoo_bench.formats import ArtifactFormat, register_format
 from zoo_bench.plugin import hookimpl
 
@@ -56,3 +57,17 @@ def zoo_bench_register_runners(register):
 def zoo_bench_register_targets(register):
     for target in rdk_targets(_board_defaults()):
         register(target)
+
+
+# --- estimates: the published points, workloads and card figures this plugin ships ---
+_HERE = Path(__file__).parent
+
+
+@hookimpl
+def zoo_bench_register_estimator_data(register):
+    register(EstimatorData(_HERE / "published_points.json", _HERE / "workloads.json", name="rdk_x5"))
+
+
+@hookimpl
+def zoo_bench_published_figures():
+    return [_HERE / "card_figures.json"]

@@ -131,7 +131,7 @@ def other_processes(sample_s: float = SAMPLE_S) -> tuple[float, list[dict[str, A
         if pct > 0:
             used.append({"pid": pid, "name": name, "cpu_pct": round(pct, 1)})
     used.sort(key=lambda p: -p["cpu_pct"])
-    return round(sum(p["cpu_pct"] for p in used), 1), used[:TOP_PROCESSES]
+    return round(float(sum(p["cpu_pct"] for p in used)), 1), used[:TOP_PROCESSES]  # 0.0 when quiet
 
 
 def machine_facts(sample_s: float = SAMPLE_S) -> dict[str, Any]:

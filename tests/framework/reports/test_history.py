@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,7 @@ def test_a_shift_in_the_newest_run_is_pending_not_a_step():
 
 
 def test_figures_without_samples_step_on_their_threshold_and_accuracy_in_points():
-    mem = make_series([100.0, 100.5, 103.0, 103.0], metric="arena_kib", sampled=False)
+    mem = make_series([100.0, 100.5, 103.0, 103.0], metric="activation_ram_kib", sampled=False)
     assert [(st.index, st.verdict) for st in mem.steps] == [(2, "regression")]
     acc = make_series([70.0, 70.3, 69.0, 69.1], metric="top1", sampled=False)
     # levels: median(70.0, 70.3) = 70.15 -> median(69.0, 69.1) = 69.05
@@ -206,7 +207,7 @@ def test_every_kind_of_mark_fits_its_chart(tmp_path):
     for p in up.points[::2]:
         p.run.busy = True
     up.missing.append({"run_id": up.points[5].run.run_id, "status": "failed", "reason": "crashed"})
-    big = make_series([123456.0, 123456.0, 250000.0, 250000.0], metric="external_ram_kib", sampled=False)
+    big = make_series([123456.0, 123456.0, 250000.0, 250000.0], metric="activation_ram_kib", sampled=False)
     small = make_series([0.000121, 0.000122, 0.0001215])  # long tick labels: 0.0001205
     runs = sorted({p.run.run_id: p.run for s in (up, big, small) for p in s.points}.values(), key=lambda r: r.run_id)
     page = tmp_path / "all.html"
@@ -246,8 +247,9 @@ def test_a_foreign_run_json_of_odd_types_is_read_as_data_not_trusted(tmp_path):
     for k, value in enumerate([2.0, 2.0]):
         rid = store.new_run({"git": {"commit": 5, "branch": ["x"], "dirty": "yes"}, "label": ["<b>odd</b>"],
                              "options": "not a dict", "zoo_bench_version": 1, "warnings": "busy"})
-        store.write_job(rid, "m@cpu", [Record(run_id=rid, model="m", target="cpu", stage="run:x", metric="arena_kib",
-                                              value=value + k, unit="KiB", method="tool-estimate", tool="<script>")])
+        store.write_job(rid, "m@cpu", [Record(run_id=rid, model="m", target="cpu", stage="run:x",
+                                              metric="activation_ram_kib", value=value + k, unit="KiB",
+                                              method="tool-estimate", tool="<script>")])
         store.update_manifest(rid, status="finished")
     found = build_history(store)
     assert found.runs[0].git == {"commit": None, "branch": None, "dirty": None} and found.runs[0].options == {}
@@ -280,3 +282,37 @@ def test_a_figure_whose_stage_failed_is_marked_missing_in_that_run():
     assert html.count('class="missing"') == 1 and "no figure: stage failed or skipped" in html
     assert "| `r1` | m · cpu · run:litert:int8 · latency_p50_ms | failed: litert: interpreter crashed |" in \
         format_markdown(History("store", runs, found, Thresholds()))
+
+
+def test_a_spoiled_shared_store_never_crashes_history_or_compare_baseline(planted, tmp_path):
+    """Bad files of every kind a shared store may hold (tests/framework/hardening.py) plus run.json files that are
+    too deep, not UTF-8 or a named pipe, and rows with infinite values: warnings, never a traceback or a hang."""
+    import math
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.framework.hardening import spoil_store
+
+    out, env = planted
+    store = tmp_path / "store"
+    shutil.copytree(out, store)
+    spoil_store(store)
+    for name, data in (("20990101T000001Z-deep", b"[" * 100000 + b"]" * 100000),
+                       ("20990101T000002Z-utf8", b'{"status": "finished", "x": "\xff"}')):
+        (store / "runs" / name / "jobs").mkdir(parents=True)
+        (store / "runs" / name / "run.json").write_bytes(data)
+    (store / "runs" / "20990101T000003Z-pipe" / "jobs").mkdir(parents=True)
+    os.mkfifo(store / "runs" / "20990101T000003Z-pipe" / "run.json")
+    run = sorted(p for p in (store / "runs").iterdir() if p.name.startswith("2026"))[-1]
+    table = pq.read_table(next(p for p in (run / "jobs").glob("*.parquet") if p.stem.startswith("fake")))
+    i = table.schema.get_field_index("value")
+    pq.write_table(table.set_column(i, table.schema.field(i), pa.array([math.inf] * len(table), pa.float64())),
+                   run / "jobs" / "inf.parquet")
+    for args in (["history", "--json"], ["history", "--html", str(tmp_path / "h.html")],
+                 ["compare", "--baseline", "nightly-1", "--json"]):
+        proc = run_cli([*args, "-o", str(store)], env=env, timeout=120)
+        assert "Traceback" not in proc.stderr and proc.returncode in (0, 1), proc.stderr
+    found = json.loads(run_cli(["history", "--json", "-o", str(store)], env=env, timeout=120).stdout)
+    assert len(found["runs"]) == 3 and all(math.isfinite(p["value"]) for s in found["series"] for p in s["points"])

@@ -20,6 +20,7 @@ from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
 from .hb_mapper import HbMapperCompiler, HbMapperSetup
 from .targets import ESTIMATOR, rdk_targets
+from .toolchain import SPEC as HORIZON_TOOLCHAIN
 
 register_format(ArtifactFormat(
     "hb-mapper-project", "a folder with the float ONNX, the hb_mapper YAML and the calibration data "
@@ -56,3 +57,8 @@ def zoo_bench_register_runners(register):
 def zoo_bench_register_targets(register):
     for target in rdk_targets(_board_defaults()):
         register(target)
+
+
+@hookimpl
+def zoo_bench_register_toolchains(register):
+    register(HORIZON_TOOLCHAIN)  # `zoo-bench toolchain install horizon`

@@ -46,6 +46,8 @@ class MapperSettings:
     compile_mode: str = "latency"
     optimize_level: str = "O3"
     calibration_type: str = "default"
+    #: the ONNX model's input layout (``input_layout_train``): NCHW (PyTorch) or NHWC (Keras)
+    layout: str = "NCHW"
 
 
 def settings_for(model: ModelSpec, onnx_name: str) -> MapperSettings:
@@ -73,7 +75,7 @@ def config_values(s: MapperSettings) -> dict[str, dict[str, Any]]:
         "model_parameters": {"onnx_model": s.onnx_model, "march": MARCH, "layer_out_dump": False,
                              "working_dir": s.working_dir, "output_model_file_prefix": s.prefix},
         "input_parameters": {"input_name": "", "input_type_rt": "nv12", "input_type_train": "rgb",
-                             "input_layout_train": "NCHW", "input_shape": "", "norm_type": "data_mean_and_scale",
+                             "input_layout_train": s.layout, "input_shape": "", "norm_type": "data_mean_and_scale",
                              "mean_value": _floats(s.mean), "scale_value": _floats(s.scale)},
         "calibration_parameters": {"cal_data_dir": s.cal_data_dir, "cal_data_type": "float32",
                                    "calibration_type": s.calibration_type},
@@ -101,13 +103,18 @@ def pixel_preprocess(pre: Preprocess) -> Preprocess:
     return replace(pre, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), layout="NCHW")
 
 
-def write_calibration(pixels: Any, directory: Path) -> list[Path]:
-    """Write a batch (N, 3, H, W) of RGB pixel values as float32 raw files, one per image."""
+def write_calibration(pixels: Any, directory: Path, layout: str = "NCHW") -> list[Path]:
+    """Write a batch (N, 3, H, W) of RGB pixel values as float32 raw files, one per image, in the
+    model's ``layout`` (NCHW as given, or NHWC for a Keras model's ONNX)."""
     import numpy as np
 
     batch = np.asarray(pixels, dtype=np.float32)
     if batch.ndim != 4 or batch.shape[1] != 3:
         raise UsageError(f"calibration batch must be (N, 3, H, W), got {tuple(batch.shape)}")
+    if layout == "NHWC":
+        batch = batch.transpose(0, 2, 3, 1)
+    elif layout != "NCHW":
+        raise UsageError(f"calibration layout must be NCHW or NHWC, not {layout}")
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, image in enumerate(batch):

@@ -98,8 +98,11 @@ class HbMapperCompiler(Compiler):
     name = "hb_mapper"
     accepts = (PROJECT_FORMAT,)
     options = {
-        "toolchain_python": Option("path", help="Python 3.10 interpreter with rdkx5-yolo-mapper installed "
-                                                f"(else ${toolchain.HORIZON_PYTHON_ENV}, else hb_mapper on PATH)"),
+        # "str", not "path": a path option is resolved, and a venv's python is a symlink to the base
+        # interpreter, which does not see the venv's packages.
+        "toolchain_python": Option("str", help="Python 3.10 interpreter with rdkx5-yolo-mapper installed, kept as "
+                                               f"given (else ${toolchain.HORIZON_PYTHON_ENV}, else `zoo-bench "
+                                               "toolchain install horizon`'s, else hb_mapper on PATH)"),
         "run_checker": Option("bool", default=True, help="run `hb_mapper checker` before makertbin"),
         "hb_mapper_timeout": Option("int", default=7200, min=1, help="seconds each hb_mapper command may take"),
     }

@@ -166,8 +166,10 @@ def find_python(version: str, given: str | None = None, env_var: str = "") -> tu
     if env_var:
         value = os.environ.get(env_var)
         candidates.append((f"${env_var}", iter([Path(value).expanduser()] if value else [])))
-    candidates += [("pyenv versions", _pyenv_candidates(version)), (f"uv python find {version}", _uv_candidate(version)),
-                   (f"python{version} on PATH", iter([Path(p) for p in [shutil.which(f"python{version}")] if p]))]
+    on_path = shutil.which(f"python{version}")
+    candidates += [("pyenv versions", _pyenv_candidates(version)),
+                   (f"uv python find {version}", _uv_candidate(version)),
+                   (f"python{version} on PATH", iter([Path(on_path)] if on_path else []))]
     for where, paths in candidates:
         looked.append(where)
         for path in paths:

@@ -55,13 +55,14 @@ def settings_for(model: ModelSpec, onnx_name: str) -> MapperSettings:
     pre = model.preprocess
     if pre is None:
         raise UsageError(f"model {model.name} declares no preprocessing: hb_mapper needs its mean and scale")
-    if pre.layout != "NCHW":
-        raise UsageError(f"model {model.name} takes {pre.layout} input; the RDK X5 flow compiles NCHW ONNX models")
+    if pre.layout not in ("NCHW", "NHWC"):
+        raise UsageError(f"model {model.name} takes {pre.layout} input; hb_mapper takes NCHW or NHWC models")
     if any(s <= 0 for s in pre.std):
         raise UsageError(f"model {model.name}: std must be positive, got {pre.std}")
     scale = tuple(1.0 / s for s in pre.std)
     prefix = f"{model.name}_{pre.crop}x{pre.crop}_nv12"
-    return MapperSettings(onnx_model=onnx_name, prefix=prefix, mean=tuple(pre.mean), scale=scale)  # type: ignore[arg-type]
+    return MapperSettings(onnx_model=onnx_name, prefix=prefix, mean=tuple(pre.mean), scale=scale,  # type: ignore[arg-type]
+                          layout=pre.layout)
 
 
 def _floats(values: tuple[float, ...]) -> str:

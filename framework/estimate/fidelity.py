@@ -114,13 +114,13 @@ def catalog_workloads(workloads: dict[str, Any], definitions: dict[str, Any]) ->
 
 def catalog_estimates(fits: list[TargetFit], catalog: dict[str, Any]) -> list[dict[str, Any]]:
     """Latency estimate and interval of every catalog model with a cached workload, per target."""
-    from .fit import features_of
+    from .fit import FEATURES, features_of
 
     rows = []
     for tf in fits:
         m = tf.model
-        if m.metric != "latency_mean_ms":
-            continue
+        if m.metric != "latency_mean_ms" or not set(m.features) <= set(FEATURES):  # (a target fitted on its
+            continue  # plugin's own figures, estimators.figure_samples, has no workload features)
         for name, entry in sorted(catalog.items()):
             base = (entry.get("baselines", {}).get(m.target) or {}).get("latency_mean_ms")
             if "baseline_ms" in m.features and base is None:

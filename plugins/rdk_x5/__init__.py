@@ -13,13 +13,13 @@ from pathlib import Path
 
 from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
-from zoo_bench.estimate.component import ModelEstimator
 from zoo_bench.formats import ArtifactFormat, register_format
 
 from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
+from .estimate import RdkHbdkEstimator
 from .hb_mapper import HbMapperCompiler, HbMapperSetup
-from .targets import ESTIMATOR, rdk_targets
+from .targets import rdk_targets
 from .toolchain import SPEC as HORIZON_TOOLCHAIN
 
 register_format(ArtifactFormat(
@@ -49,8 +49,8 @@ def zoo_bench_register_compilers(register):
 def zoo_bench_register_runners(register):
     register(RdkBoardRunner())
     register(RdkNv12OnnxRuntime())
-    # Latency estimate from D-Robotics' published board figures (docs/estimators.md).
-    register(ModelEstimator(ESTIMATOR, Path(__file__).with_name("published_points.json")))
+    # Latency estimate: hbdk-perf's figure of the compile, fitted on D-Robotics' published board figures.
+    register(RdkHbdkEstimator())
 
 
 @hookimpl

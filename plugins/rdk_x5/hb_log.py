@@ -176,6 +176,7 @@ def parse_hb_mapper_log(text: str, require_similarity: bool = False) -> HbMapper
     return report
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the console colours its log levels
 _EXCEPTION = re.compile(r"^\w*(?:Error|Exception): \S")
 _ERROR = re.compile(r"\b(?:error|Unsupported|not supported)\b", re.IGNORECASE)
 _PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[ ,\d:.]*\s*(?:file:\s*\S+\s*)?(?:func:\s*\S+\s*)?(?:line No:\s*\d+\s*)?")
@@ -185,7 +186,7 @@ def error_line(text: str) -> str:
     """The toolchain's own error line in a failed run's log or console, without its timestamp
     prefix: the last line that says ERROR (hb_mapper's log level), else the last exception
     message (``ValueError: ...``), else the last line that mentions an error; else the last line."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in _ANSI.sub("", text).splitlines() if ln.strip()]
     marked = ([ln for ln in lines if "ERROR" in ln] or [ln for ln in lines if _EXCEPTION.match(ln)]
               or [ln for ln in lines if _ERROR.search(ln) and not ln.startswith("Traceback")])
     line = (marked or lines or ["(no output)"])[-1]

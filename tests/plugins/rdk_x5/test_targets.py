@@ -49,3 +49,14 @@ def test_onnx_files_skip_the_export_and_other_formats_are_refused():
     nchw_only = replace(TINY_SPEC, preprocess=replace(TINY_SPEC.preprocess, layout="NC"))
     assert "layout" in TARGET.supports(nchw_only)
     assert TARGET.supports(TINY_SPEC) is None
+
+
+def test_every_catalog_model_is_planned_on_rdk_x5():
+    from zoo_bench.plugins import get_registry
+
+    models = get_registry().models()
+    assert len(models) >= 18
+    refused = {name: TARGET.supports(spec) for name, spec in models.items() if TARGET.supports(spec) is not None}
+    assert refused == {}
+    keras = [spec for spec in models.values() if spec.native_format == "keras"]
+    assert keras and all(spec.preprocess.layout == "NHWC" for spec in keras)

@@ -19,6 +19,7 @@ from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
 from .estimate import RdkHbdkEstimator
 from .hb_mapper import HbMapperCompiler, HbMapperSetup
+from .hb_runtime import RdkHbOnnxRuntime
 from .targets import rdk_targets
 from .toolchain import SPEC as HORIZON_TOOLCHAIN
 
@@ -49,6 +50,7 @@ def zoo_bench_register_compilers(register):
 def zoo_bench_register_runners(register):
     register(RdkBoardRunner())
     register(RdkNv12OnnxRuntime())
+    register(RdkHbOnnxRuntime())
     # Latency estimate: hbdk-perf's figure of the compile, fitted on D-Robotics' published board figures.
     register(RdkHbdkEstimator())
 

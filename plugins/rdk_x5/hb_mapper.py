@@ -284,8 +284,12 @@ class HbMapperCompiler(Compiler):
         binary = out_dir / f"{settings.prefix}.bin"
         if not binary.is_file():
             raise HbMapperFailed(f"makertbin wrote no {binary.name} in {out_dir.name}/: {_tail(text)}")
+        quantized = out_dir / f"{settings.prefix}_quantized_model.onnx"
+        if quantized.is_file():  # the BPU's arithmetic on the host (rdk_hb_onnxruntime)
+            files["quantized_onnx"] = quantized
         versions = {**tc.versions(), **report.versions}
         meta = {"march": hb_config.MARCH, "input_type_rt": "nv12", "toolchain": versions,
+                "toolchain_python": tc.command[0] if len(tc.command) > 1 else None,
                 "cpu_nodes": [n.name for n in report.cpu_nodes], "settings": asdict(settings),
                 "checker_cpu_nodes": [n.name for n in checker.cpu_nodes] if checker else None,
                 # what the rdk_estimate stage corrects (the same figures as hbdk_perf.json's)

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from zoo_bench import ModelSpec, Target
 from zoo_bench.plan import Planner, StageRef
 
+from . import toolchain
 from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
 from .hb_mapper import HbMapperCompiler, HbMapperSetup
+from .hb_runtime import RdkHbOnnxRuntime
 
 #: The runner name of the latency estimator (zoo_bench.estimate) registered by this plugin.
 ESTIMATOR = "rdk_estimate"
@@ -51,8 +53,11 @@ class RdkX5Target(Target):
         # A model-estimate of the 1-thread BPU latency: hbdk-perf's figure of this compile,
         # corrected by a fit on D-Robotics' published board figures (estimate.py).
         leaves.append(p.run(binary, ESTIMATOR, label="estimate"))
-        if model.native_format in ("torch", "onnx"):
-            # Host emulation of accuracy: ONNX Runtime QDQ with int8 activations, as the BPU computes.
+        if toolchain.find_toolchain(p.options) is not None:
+            # Accuracy with the toolchain's own arithmetic: its quantized model under HB_ONNXRuntime.
+            leaves.append(p.evaluate(project, binary, runner=RdkHbOnnxRuntime.name))
+        elif model.native_format in ("torch", "onnx"):
+            # Without the toolchain, a host emulation: ONNX Runtime QDQ with int8 activations.
             flt = p.export(src, "onnx") if model.native_format == "torch" else src
             q8 = p.quantize(flt, "onnx_qdq", activation_type="int8")
             leaves.append(p.evaluate(flt, q8, runner=RdkNv12OnnxRuntime.name))

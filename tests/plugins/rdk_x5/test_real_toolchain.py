@@ -39,11 +39,26 @@ def _tiny(tmp_path: Path, name: str, **kwargs) -> Path:
     return path
 
 
-def test_a_tiny_model_compiles_with_hb_mapper_and_gets_tool_and_model_estimates(tmp_path):
+def _dataset(root: Path) -> Path:
+    """Four classes of two real photos each (scikit-image's samples, one flipped)."""
+    data = pytest.importorskip("skimage.data")
+    from PIL import Image
+
+    for i, name in enumerate(("chelsea", "coffee", "astronaut", "rocket")):
+        folder = root / f"class{i}"
+        folder.mkdir(parents=True)
+        image = getattr(data, name)()
+        Image.fromarray(image).save(folder / f"{name}.png")
+        Image.fromarray(image[::-1]).save(folder / f"{name}_flipped.png")
+    return root
+
+
+def test_a_tiny_model_compiles_with_hb_mapper_and_gets_tool_and_model_estimates(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_BENCH_HORIZON_PYTHON", HORIZON)  # found by default, as after `toolchain install`
     model = _tiny(tmp_path, "tiny32", opset=17)  # opset 17 on purpose: the flow hands hb_mapper opset 11
     tester = PluginTester(tmp_path)
     result = tester.run(str(model), "rdk_x5", "-s", f"toolchain_python={HORIZON}", "-s", "calibration_images=4",
-                        timeout=900)
+                        "--dataset", str(_dataset(tmp_path / "images")), timeout=900)
     assert result.returncode == 0, result.stderr
     rows = [r for r in result.rows if r["status"] == "ok"]
     compile_rows = {r["metric"]: r for r in rows if r["stage"] == "compile:hb_mapper"}
@@ -56,6 +71,11 @@ def test_a_tiny_model_compiles_with_hb_mapper_and_gets_tool_and_model_estimates(
     (estimate,) = [r for r in rows if r["stage"] == "run:rdk_estimate:estimate" and r["metric"] == "latency_mean_ms"]
     assert estimate["method"] == "model-estimate"
     assert estimate["value"] > compile_rows["latency_mean_ms"]["value"]
+    # int8 accuracy from the toolchain's quantized model under HB_ONNXRuntime (NV12 -> YUV444 input)
+    accuracy = {r["metric"]: r for r in rows if r["stage"] == "evaluate:accuracy"}
+    assert {"top1_float", "top1_int8", "int8_agreement"} <= set(accuracy)
+    assert accuracy["top1_int8"]["tool"] == "rdk_hb_onnxruntime" and accuracy["top1_int8"]["tool_version"] == "1.24.3"
+    assert "HB_ONNXRuntime" in str(accuracy["top1_int8"].get("extra"))
 
 
 def test_a_model_hb_mapper_rejects_is_a_failed_compile_with_its_error_line(tmp_path):

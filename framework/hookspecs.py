@@ -21,6 +21,8 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import click
+
     from .components import Compiler, ModelSource, ModelSpec, Quantizer, Runner, Target
     from .plan import Job
     from .records import JobResult
@@ -119,6 +121,24 @@ def zoo_bench_card_sections(model: str, rows: list[dict[str, Any]]) -> list[tupl
         schema, every target), so a section can show figures the standard tables do not.
     :return: ``(title, markdown body)`` pairs; an empty list adds nothing. Sections are sorted
         by title, so a card stays byte-identical when regenerated from the same rows.
+    """
+
+
+# --- platform (issue 17): commands from plugins ---------------------------------------------
+
+
+@hookspec
+def zoo_bench_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``zoo-bench`` command line (as ``llm`` plugins do).
+
+    Called once, when a command line needs its list of commands (``zoo-bench --help``, or a
+    command no built-in group holds). Keep the module light: import heavy packages inside the
+    command's function, never at module level, so that ``zoo-bench --help`` stays fast.
+
+    :param cli: the ``zoo-bench`` :class:`click.Group`; call ``cli.add_command(command)`` or
+        decorate with ``@cli.command()``. A command whose name is taken (built-in or another
+        plugin's) is left out with a warning naming the plugin; an implementation that raises
+        is reported as one warning line naming the plugin, and the other plugins' commands stay.
     """
 
 

@@ -13,6 +13,7 @@ import difflib
 import fnmatch
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +95,10 @@ class Planner:
         self.stages: dict[str, StageSpec] = {}
 
     def _add(self, kind: str, component: str, inputs: tuple[str, ...], options: dict[str, Any],
-             base_id: str) -> StageRef:
+             base_id: str, labelled: bool = False) -> StageRef:
+        """Declare a stage; ``labelled``: ``base_id`` carries the plugin's ``label=``, so it is the
+        stage's name and a second, different stage of that name is a planning error naming both.
+        Two unlabelled stages of one component get a hash suffix on the second one's id."""
         for ref in inputs:
             if ref not in self.stages:
                 raise ValueError(f"target {self.target.id}: stage input {ref!r} was not declared")
@@ -103,10 +107,22 @@ class Planner:
         spec = StageSpec(base_id, kind, component, inputs, opts, variant)
         existing = self.stages.get(base_id)
         if existing is not None and existing != spec:
+            if labelled:
+                raise ValueError(f"target {self.target.id}: two different stages are named {base_id!r} "
+                                 f"({_describe(existing)} and {_describe(spec)}); give each its own label=")
             digest = hashlib.sha256(json.dumps([inputs, opts], default=str).encode()).hexdigest()[:6]
             spec = StageSpec(f"{base_id}:{digest}", kind, component, inputs, opts, variant)
         self.stages[spec.id] = spec
         return spec.id
+
+    def _named(self, kind: str, component: str, inputs: tuple[str, ...], options: dict[str, Any],
+               base_id: str) -> StageRef:
+        """A stage named ``base_id``, or ``base_id:LABEL`` when the plan passes ``label=LABEL``."""
+        label = options.get("label")
+        if label is None:
+            return self._add(kind, component, inputs, options, base_id)
+        return self._add(kind, component, inputs, options, f"{base_id}:{_check_label(self.target.id, label)}",
+                         labelled=True)
 
     def source(self) -> StageRef:
         """Build the model with its source (native float artifact)."""
@@ -117,22 +133,43 @@ class Planner:
         return self._add("export", self.model.source, (src,), {"format": fmt}, f"export:{fmt}")
 
     def quantize(self, src: StageRef, quantizer: str, **options: Any) -> StageRef:
-        return self._add("quantize", quantizer, (src,), options, f"quantize:{quantizer}")
+        """Quantize ``src``; ``label=NAME`` names the stage ``quantize:QUANTIZER:NAME``."""
+        return self._named("quantize", quantizer, (src,), options, f"quantize:{quantizer}")
 
     def compile(self, src: StageRef, compiler: str, **options: Any) -> StageRef:
-        return self._add("compile", compiler, (src,), options, f"compile:{compiler}")
+        """Compile ``src``; ``label=NAME`` names the stage ``compile:COMPILER:NAME`` (e.g. the float
+        and the int8 model through one compiler: ``label="float32"``, ``label="int8"``)."""
+        return self._named("compile", compiler, (src,), options, f"compile:{compiler}")
 
     def run(self, src: StageRef, runner: str, **options: Any) -> StageRef:
+        """Run ``src``: the stage is ``run:RUNNER:LABEL``, ``LABEL`` defaulting to the variant."""
+        if options.get("label") is not None:
+            return self._named("run", runner, (src,), options, f"run:{runner}")
         variant = self.stages[src].variant if src in self.stages else "float32"
-        suffix = options.get("label") or variant
-        return self._add("run", runner, (src,), options, f"run:{runner}:{suffix}")
+        return self._add("run", runner, (src,), options, f"run:{runner}:{variant}")
 
     def evaluate(self, *srcs: StageRef, evaluator: str = "accuracy", **options: Any) -> StageRef:
         """Accuracy stage over one or more artifacts (float first, then int8)."""
-        return self._add("evaluate", evaluator, tuple(srcs), options, f"evaluate:{evaluator}")
+        return self._named("evaluate", evaluator, tuple(srcs), options, f"evaluate:{evaluator}")
 
     def ordered(self) -> list[StageSpec]:
         return list(self.stages.values())  # insertion order is a valid topological order
+
+
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
+
+
+def _check_label(target_id: str, label: Any) -> str:
+    if not isinstance(label, str) or not _LABEL.fullmatch(label):
+        raise ValueError(f"target {target_id}: stage label {label!r} is not a short name "
+                         "(letters, digits, '_', '.', '+', '-')")
+    return label
+
+
+def _describe(spec: StageSpec) -> str:
+    options = ", ".join(f"{k}={v}" for k, v in spec.options if k != "label")
+    inputs = ", ".join(spec.inputs) or "no input"
+    return f"{spec.component} <- {inputs}" + (f" [{options}]" if options else "")
 
 
 def split_patterns(values: str | list[str] | tuple[str, ...]) -> list[str]:

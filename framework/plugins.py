@@ -27,6 +27,15 @@ ENTRY_POINT_GROUP = "zoo_bench"
 CORE_PLUGIN = "zoo_bench.core"
 hookimpl = pluggy.HookimplMarker("zoo_bench")
 DISABLE_ENV = "ZOO_BENCH_DISABLE_PLUGINS"
+#: Plugins of the core's own distribution, by entry-point name: loaded even when the installed
+#: metadata predates them (an editable install of an older checkout), unless disabled.
+BUILTIN_PLUGINS: dict[str, str] = {
+    "host": "zoo_bench.builtin.host",
+    "models": "zoo_bench.builtin.models",
+    "quantizers": "zoo_bench.builtin.quantizers",
+    "accuracy": "zoo_bench.builtin.accuracy",
+    "estimate": "zoo_bench.estimate.plugin",
+}
 #: Comma list of importable module names loaded as plugins without installing them
 #: (like ``pytest -p``): for trying a plugin from a source tree, and for tests.
 EXTRA_ENV = "ZOO_BENCH_PLUGINS"
@@ -69,6 +78,16 @@ class AlreadyLoaded(PluginLoadError):
                                      f"{loaded_as!r}; loaded once (remove it from ${EXTRA_ENV})")
 
 
+class IncompatiblePlugin(PluginLoadError):
+    """A plugin declares a plugin API version (``zoo_bench_api``) this zoo-bench does not provide."""
+
+    def __init__(self, plugin: str, distribution: str | None, problem: str):
+        self.plugin = plugin
+        self.distribution = distribution
+        where = f" (distribution {distribution})" if distribution else ""
+        ZooBenchError.__init__(self, f"plugin {plugin!r}{where} {problem}: not loaded")
+
+
 def load_env_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadError], infos: dict[str, PluginInfo]) -> None:
     import importlib
 
@@ -108,6 +127,26 @@ def load_entry_point_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadEr
         infos[ep.name] = PluginInfo(ep.name, dist, version)
 
 
+def load_builtin_plugins(pm: pluggy.PluginManager, errors: list[PluginLoadError],
+                         infos: dict[str, PluginInfo]) -> None:
+    """The core's own plugins that the entry points did not load (and no one disabled)."""
+    import importlib
+
+    blocked = disabled_plugins()
+    for name, module_name in BUILTIN_PLUGINS.items():
+        if name in blocked or pm.has_plugin(name):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+            if pm.is_registered(module):  # installed under another entry-point name
+                continue
+            pm.register(module, name=name)
+        except Exception as exc:
+            errors.append(PluginLoadError(name, "zoo-bench", exc))
+            continue
+        infos[name] = PluginInfo(name, "zoo-bench", None)
+
+
 class Registry:
     """Components and targets registered by the loaded plugins, keyed by kind and name."""
 
@@ -118,12 +157,26 @@ class Registry:
         self.plugins: dict[str, PluginInfo] = dict(infos or {})
         self.components: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         self.provider: dict[tuple[str, str], str] = {}
+        self._drop_incompatible_plugins()
         self._drop_invalid_plugins()
         if not pm.has_plugin(CORE_PLUGIN):
             pm.register(SourcesRecognizeModels(self), name=CORE_PLUGIN)
         for kind, (hook_name, base) in KINDS.items():
             self._collect(kind, hook_name, base)
         self._models: dict[str, ModelSpec] | None = None
+
+    def _drop_incompatible_plugins(self) -> None:
+        """A plugin declaring a plugin API this zoo-bench does not provide is reported and left out."""
+        from .plugin import API_ATTRIBUTE, api_problem
+
+        for name, plugin in list(self.pm.list_name_plugin()):
+            if not hasattr(plugin, API_ATTRIBUTE) or name == CORE_PLUGIN:
+                continue
+            problem = api_problem(getattr(plugin, API_ATTRIBUTE))
+            if problem:
+                self.pm.unregister(plugin)
+                info = self.plugins.pop(name, None)
+                self.errors.append(IncompatiblePlugin(name, info.distribution if info else None, problem))
 
     def _drop_invalid_plugins(self) -> None:
         """A plugin implementing an unknown hook (a misspelt name) is reported and left out."""
@@ -248,6 +301,29 @@ class Registry:
             raise UsageError(f"no model source reads {path.suffix!r} files like {str(path)!r}")
         return spec
 
+    # --- commands ----------------------------------------------------------------------------
+    def register_commands(self, group: Any) -> list[str]:
+        """Let every plugin add its commands to the click ``group``; one problem line per plugin
+        whose implementation raised or took a command name that is already used (left out)."""
+        problems: list[str] = []
+        for impl in self.pm.hook.zoo_bench_register_commands.get_hookimpls():
+            before = dict(group.commands)
+            try:
+                impl.function(*[{"cli": group}.get(arg) for arg in impl.argnames])
+            except Exception as exc:
+                group.commands.clear()
+                group.commands.update(before)
+                why = " | ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+                problems.append(f"plugin {impl.plugin_name!r} could not register its commands: "
+                                f"{type(exc).__name__}: {why}; left out")
+                continue
+            for name, command in before.items():
+                if group.commands.get(name) is not command:
+                    group.commands[name] = command
+                    problems.append(f"plugin {impl.plugin_name!r} registers command {name!r}, which is "
+                                    f"already a command; its own is left out")
+        return problems
+
     # --- lifecycle events ------------------------------------------------------------------
     def job_started(self, job: Any, run_id: str) -> None:
         self.pm.hook.zoo_bench_job_started(job=job, run_id=run_id)
@@ -324,6 +400,7 @@ def load_registry(extra_plugins: Iterable[tuple[str, object]] = (), entry_points
         infos[name] = PluginInfo(name, None, None)
     if entry_points:
         load_entry_point_plugins(pm, errors, infos)
+        load_builtin_plugins(pm, errors, infos)
         load_env_plugins(pm, errors, infos)
     return Registry(pm, infos, errors)
 

@@ -32,6 +32,29 @@ def host_facts() -> dict[str, str]:
     return {"host": platform.node(), "host_cpu": cpu, "python_version": platform.python_version()}
 
 
+#: ``extra`` keys the framework itself writes (how and where the stage ran): a figure's own value
+#: for one of these never replaces the framework's; it is kept as ``"<component>:<key>"``.
+FRAMEWORK_EXTRA = ("device", "exclusive", "log", "blocked_by")
+
+
+def figure_extra(fig_extra: dict[str, Any], how: dict[str, Any], component: str) -> dict[str, Any]:
+    """A figure's ``extra`` merged with the stage's facts ``how``: the framework's keys
+    (:data:`FRAMEWORK_EXTRA`) win, the plugin's value moving to ``"<component>:<key>"``;
+    other keys of ``how`` (``threads``) are defaults a figure may state itself (a board's threads)."""
+    merged: dict[str, Any] = {}
+    for name, value in fig_extra.items():
+        if name not in FRAMEWORK_EXTRA:
+            merged[name] = value
+        elif how.get(name) != value:  # the same fact twice is said once
+            merged[f"{component}:{name}"] = value
+    for name, value in how.items():
+        if name in FRAMEWORK_EXTRA:
+            merged[name] = value
+        else:
+            merged.setdefault(name, value)
+    return merged
+
+
 def stage_extra(res: StageResult) -> dict[str, Any]:
     """What the stage row's ``extra`` says about how the stage ran (device, exclusivity, threads)."""
     extra: dict[str, Any] = {}
@@ -72,8 +95,7 @@ def build_records(run_id: str, job: Job, results: list[StageResult], host: dict[
             fextra = dict(fig.extra)
             n_images = fextra.pop("n_images", None)
             dataset = str(fextra.pop("dataset", "") or "")
-            for name, value in how.items():  # the figure's own value (e.g. a board's threads) wins
-                fextra.setdefault(name, value)
+            fextra = figure_extra(fextra, how, res.spec.component)  # the framework's own facts win
             rows.append(Record(metric=fig.metric, value=fig.value, unit=fig.unit, method=fig.method,
                                tool=fig.tool, tool_version=fig.tool_version, samples=fig.samples,
                                n_images=n_images, dataset=dataset, extra=fextra, **common))

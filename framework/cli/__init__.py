@@ -16,7 +16,32 @@ from ..errors import UsageError, ZooBenchError
 from ._common import _one_line
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The built-in commands, and those plugins add (``zoo_bench_register_commands``), loaded the
+    first time the list is needed or a name is not a built-in one."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from ..plugins import get_registry
+
+        for problem in get_registry().register_commands(self):
+            click.echo(f"zoo-bench: warning: {problem}", err=True)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._load_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="zoo-bench")
 def cli() -> None:
     """Benchmark image-classification models on edge targets into one results store.
@@ -36,14 +61,13 @@ def cli() -> None:
     """
 
 
-from ..estimate.cli import fidelity, fit  # noqa: E402  (estimators: commands of their own package)
 from .inspect import cache, list_, plugins  # noqa: E402
 from .run import plan_text, run, summary_table  # noqa: E402,F401
 from .store_commands import card, compare, report, results  # noqa: E402
 from .toolchain import toolchain  # noqa: E402
 from .worker import worker  # noqa: E402
 
-for _command in (run, results, compare, card, report, cache, list_, plugins, worker, fidelity, fit, toolchain):
+for _command in (run, results, compare, card, report, cache, list_, plugins, worker, toolchain):
     cli.add_command(_command)
 
 

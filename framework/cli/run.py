@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .. import __version__
-from ..errors import UsageError
 from ..table import format_table
 from ._common import DEFAULT_MODEL, DEFAULT_TARGET, _parse_kv, _registry, _timeout
 
@@ -63,65 +60,37 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     A repeated run is served from the artifact cache (its rows say cached); --fresh re-measures.
     Exit code: 0 when no job failed, 1 when one did, 2 for bad input.
     """
-    from ..cache import default_cache_dir
-    from ..execute import ExecutionOptions, LocalExecutor
-    from ..options import CLI_OPTIONS, check_jobs
-    from ..paths import ensure_writable_dir
-    from ..plan import STAGE_KINDS, check_boards_file, plan_jobs, resolve_models, resolve_targets
-    from ..progress import Progress
-    from ..store import ResultsStore
+    from .. import api
 
     registry = _registry()
-    chosen_targets = resolve_targets(list(targets), registry)
-    chosen_models = resolve_models(list(models), registry, classes=classes, resolution=resolution)
-    check_boards_file(boards, registry)
     options: dict[str, Any] = _parse_kv(extra)
-    for key, value in (("dataset", dataset), ("threads", threads), ("runs", runs), ("warmup", warmup),
-                       ("boards", boards)):
+    for key, value in (("threads", threads), ("runs", runs), ("warmup", warmup)):
         if value is not None:
-            options[key] = str(value.resolve()) if isinstance(value, Path) else value
-    jobs_list = plan_jobs(chosen_models, chosen_targets, options)  # plans see the options as given
-    # Typed and checked against every component of the planned jobs before anything runs:
-    # an unknown key or a bad value is exit 2 here, not a surprise in a worker.
-    options = check_jobs(jobs_list, lambda spec: registry.component(STAGE_KINDS[spec.kind], spec.component),
-                         options, CLI_OPTIONS)
+            options[key] = value
     if dry_run:
-        click.echo(plan_text(jobs_list, as_json))
+        planned = api.plan(list(models), list(targets), dataset=dataset, boards=boards, options=options,
+                           classes=classes, resolution=resolution, registry=registry)
+        click.echo(plan_text(planned.jobs, as_json))
         return
-    if address and executor != "dask":
-        raise UsageError("--address needs --executor dask")
-    store = ResultsStore(output)
-    store.check_writable()  # before any stage runs: a file, a read-only or full -o is one line, exit 2
-    cache_root = cache_dir or default_cache_dir()
-    ensure_writable_dir(cache_root, "--cache-dir or $ZOO_BENCH_CACHE")
     force = frozenset(rerun) | ({"run", "evaluate"} if fresh else frozenset())
-    settings = ExecutionOptions(cache_dir=cache_root, jobs=jobs,
-                                stage_timeout_s=timeout, options=options, force=force)
-    progress = Progress(stream=None if quiet else sys.stderr)
-    # first: a cache directory it refuses stops the run before it is recorded
-    if executor == "dask":
-        from ..dask_executor import DaskExecutor
 
-        settings.cache_dir = settings.cache_dir.resolve()  # the workers' path to the shared cache
-        runner: LocalExecutor | DaskExecutor = DaskExecutor(registry, store, settings, progress, address=address)
-    else:
-        runner = LocalExecutor(registry, store, settings, progress)
-    run_id = store.new_run({
-        "argv": sys.argv, "models": [m.name for m in chosen_models], "targets": [t.id for t in chosen_targets],
-        "options": options, "zoo_bench_version": __version__,
-    })
-    if not quiet:
-        click.echo(f"run {run_id}: {len(jobs_list)} jobs -> {store.run_dir(run_id)}", err=True)
-    t0 = time.time()
+    def announce(run_id: str, n_jobs: int, run_dir: Path) -> None:
+        if not quiet:
+            click.echo(f"run {run_id}: {n_jobs} jobs -> {run_dir}", err=True)
+
     try:
-        results = runner.run(run_id, jobs_list)
-    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (execute.Interrupted)
-        store.update_manifest(run_id, status="interrupted", duration_s=time.time() - t0)
-        click.echo(f"zoo-bench: interrupted; finished jobs are in {store.run_dir(run_id)}", err=True)
+        result = api.run(list(models), list(targets), output=output, dataset=dataset, boards=boards,
+                         options=options, classes=classes, resolution=resolution, jobs=jobs, executor=executor,
+                         address=address, cache_dir=cache_dir, force=force, stage_timeout_s=timeout,
+                         progress=not quiet, on_start=announce, argv=sys.argv, registry=registry)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (execute.Interrupted): recorded by the API
+        run_dir = getattr(exc, "run_dir", None)
+        if run_dir is None:  # before the run was recorded: nothing to point at
+            raise
+        click.echo(f"zoo-bench: interrupted; finished jobs are in {run_dir}", err=True)
         sys.exit(128 + int(getattr(exc, "signum", 2)))
-    duration = time.time() - t0
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "skipped")}
-    store.update_manifest(run_id, status="finished", duration_s=duration, jobs=counts)
+    store, run_id, results, counts, duration = (result.store, result.run_id, result.results, result.counts,
+                                                result.duration_s)
     if as_json:
         click.echo(json.dumps({
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),

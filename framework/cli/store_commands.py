@@ -178,18 +178,23 @@ def card(model_args: tuple[str, ...], output: Path, run_id: str | None, models: 
 
 @click.command()
 @click.option("--run", "run_id", help="Run id or prefix (default: the latest finished run).")
-@click.option("--output", "-o", "html_path", type=click.Path(path_type=Path), default=Path("report.html"),
+@click.option("--output", "-o", "--results", "-r", "results_dir", type=click.Path(path_type=Path),
+              default=Path("zoo-bench-results"), show_default=True,
+              help="Results store directory (what `run -o` wrote); -r/--results is the old name.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False), default=Path("report.html"),
               show_default=True, help="The HTML file to write.")
-@click.option("--results", "-r", "results_dir", type=click.Path(path_type=Path), default=Path("zoo-bench-results"),
-              show_default=True, help="Results store directory (what `run -o` wrote).")
-def report(run_id: str | None, html_path: Path, results_dir: Path) -> None:
+def report(run_id: str | None, results_dir: Path, html_path: Path) -> None:
     """Write one self-contained HTML page of a run: plots and a sortable table of every figure.
 
     \b
     Example:
-      zoo-bench report -r zoo-bench-results -o report.html
+      zoo-bench report -o zoo-bench-results --html report.html
     The page needs no network: scripts, styles and SVG plots are inline.
+    -o is the results store, as in every other command (the HTML file is --html).
     """
+    if results_dir.suffix.lower() in (".html", ".htm") and not results_dir.is_dir():
+        raise UsageError(f"-o {results_dir} is the results store, as in every command; "
+                         f"write the page with --html {results_dir}")
     from ..reports.inputs import memory_limits, report_run
     from ..reports.report import render_report
     from ..store import ResultsStore

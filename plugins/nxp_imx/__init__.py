@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.estimate.component import ModelEstimator
+from zoo_bench.plugin import hookimpl
 
 from .board_runner import ImxBoardRunner
 from .targets import ESTIMATOR, imx_targets

@@ -26,7 +26,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import Figure, StageContext, StageOutput, UsageError
 from zoo_bench.board import litert_bench
 from zoo_bench.board.inventory import Board, select_board
 from zoo_bench.board.session import (
@@ -39,6 +38,7 @@ from zoo_bench.board.session import (
 from zoo_bench.board.ssh import SshTransport
 from zoo_bench.board.tflite_report import BenchmarkModelReport, parse_benchmark_model, parse_python_report
 from zoo_bench.options import Option
+from zoo_bench.plugin import Figure, StageContext, StageOutput, UsageError
 from zoo_bench.timing import latency_figures
 
 #: Where NXP's BSP installs the delegates (i.MX Machine Learning User's Guide); boards.toml may

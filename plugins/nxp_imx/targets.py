@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo_bench import ModelSpec, Target
 from zoo_bench.plan import Planner, StageRef
+from zoo_bench.plugin import ModelSpec, Target
 
 from .board_runner import ImxBoardRunner
 

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import Artifact, Compiler, Figure, StageContext, StageOutput, Target, UsageError
 from zoo_bench.options import Option
+from zoo_bench.plugin import Artifact, Compiler, Figure, StageContext, StageOutput, Target, UsageError
 
 from .vela_report import VelaReport, read_report
 

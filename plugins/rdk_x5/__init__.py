@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.formats import ArtifactFormat, register_format
+from zoo_bench.plugin import hookimpl
 
 from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime

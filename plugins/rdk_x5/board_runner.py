@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo_bench import Figure, StageContext, StageOutput, UsageError
 from zoo_bench.board.inventory import select_board
 from zoo_bench.board.session import (
     BOARD_SELECTION,
@@ -22,6 +21,7 @@ from zoo_bench.board.session import (
     board_session,
 )
 from zoo_bench.options import Option
+from zoo_bench.plugin import Figure, StageContext, StageOutput, UsageError
 
 from .hrt_report import HrtPerf, HrtReportError, parse_hrt_perf, parse_runtime_version
 

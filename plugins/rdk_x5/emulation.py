@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo_bench import Artifact, Runner, StageContext, StageOutput, Target, UsageError
 from zoo_bench.options import Option
+from zoo_bench.plugin import Artifact, Runner, StageContext, StageOutput, Target, UsageError
 from zoo_bench.tools import dist_version, missing_module
 
 from .nv12 import round_trip_batch

@@ -17,7 +17,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import Figure, Runner, StageContext, StageOutput, Target, ToolUnavailable
+from zoo_bench.plugin import Figure, Runner, StageContext, StageOutput, Target, ToolUnavailable
 
 HERE = Path(__file__).parent
 POINTS = HERE / "published_points.json"

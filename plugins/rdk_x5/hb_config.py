@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import ModelSpec, Preprocess, UsageError
+from zoo_bench.plugin import ModelSpec, Preprocess, UsageError
 
 MARCH = "bayes-e"
 #: The directory suffix that matches ``cal_data_type: float32`` (hb_mapper warns otherwise).

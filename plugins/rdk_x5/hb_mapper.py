@@ -20,7 +20,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import (
+from zoo_bench.options import Option
+from zoo_bench.plugin import (
     Artifact,
     Compiler,
     Figure,
@@ -31,7 +32,6 @@ from zoo_bench import (
     ToolUnavailable,
     UsageError,
 )
-from zoo_bench.options import Option
 
 from . import hb_config, toolchain
 from .hb_log import HbMapperLogError, HbMapperReport, error_line, parse_hb_mapper_log

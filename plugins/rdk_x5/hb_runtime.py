@@ -18,8 +18,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import Artifact, Runner, StageContext, StageOutput, Target, ToolUnavailable, UsageError
-from zoo_bench.tools import dist_version
+from zoo_bench.plugin import (
+    Artifact,
+    Runner,
+    StageContext,
+    StageOutput,
+    Target,
+    ToolUnavailable,
+    UsageError,
+    dist_version,
+)
 
 from . import toolchain
 from .nv12 import rgb_to_nv12, round_trip_batch

@@ -15,7 +15,7 @@ so this is an assumption, written down in docs/rdk_x5.md. Chroma is upsampled by
 from __future__ import annotations
 
 import numpy as np
-from zoo_bench import UsageError
+from zoo_bench.plugin import UsageError
 
 # BT.601 full-range (JFIF) coefficients: Y in [0, 255], U/V centred on 128.
 _RGB_TO_YUV = np.array([

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo_bench import hookimpl
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.estimate.component import ModelEstimator
+from zoo_bench.plugin import hookimpl
 
 from .estimate import Stm32FootprintEstimator
 from .mpu_runner import Stm32MpBoardRunner
@@ -47,3 +47,10 @@ def zoo_bench_register_runners(register):
 def zoo_bench_register_targets(register):
     for target in stm32_targets(_board_defaults()):
         register(target)
+
+
+@hookimpl
+def zoo_bench_register_commands(cli):
+    from .results_table import stm32_group
+
+    cli.add_command(stm32_group)

@@ -25,8 +25,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import Artifact, Compiler, Figure, StageContext, StageOutput, Target, UsageError
 from zoo_bench.options import Option
+from zoo_bench.plugin import Artifact, Compiler, Figure, StageContext, StageOutput, Target, UsageError
 from zoo_bench.tools import dist_version, missing_module
 
 from . import footprint_model

@@ -21,12 +21,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from zoo_bench import Figure, StageContext, StageOutput, UsageError
 from zoo_bench.board.inventory import select_board
 from zoo_bench.board.session import BOARD_SELECTION, SETUP_TIMEOUT_S, SshBoardRunner
 from zoo_bench.board.ssh import SshError, SshTransport
 from zoo_bench.board.tflite_report import BenchmarkModelReport, parse_benchmark_model
 from zoo_bench.options import Option
+from zoo_bench.plugin import Figure, StageContext, StageOutput, UsageError
 
 DEFAULT_DELEGATES = {"vx": "/usr/lib/libvx_delegate.so.2"}
 BENCHMARK_MODEL_GLOB = "/usr/local/bin/tensorflow-lite-*/tools/benchmark_model"

@@ -9,8 +9,8 @@ kernels, labelled ``measured-host`` like every host runner's.
 
 from __future__ import annotations
 
-from zoo_bench import UsageError
 from zoo_bench.builtin.host import LiteRtRunner
+from zoo_bench.plugin import UsageError
 
 
 class LiteRtReferenceRunner(LiteRtRunner):

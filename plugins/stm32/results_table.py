@@ -1,11 +1,12 @@
 """The STM32 footprint tables of docs/stm32.md, rendered from a results store (reproducible).
 
-    python -m zoo_bench_stm32.results_table --results DIR --summary docs/stm32_results.json \\
-        --update-doc docs/stm32.md
+    zoo-bench stm32 tables -o DIR --summary docs/stm32_results.json --update-doc docs/stm32.md
 
-``--results DIR`` (a ``zoo-bench run -o DIR`` store; every run in it, the latest figure winning
-per model, class count, target and metric) writes the small summary ``--summary`` (one object
-per footprint figure, or per failed stage of a job without figures); without ``--results`` the
+(a command of this plugin, through ``zoo_bench_register_commands``; ``python -m
+zoo_bench_stm32.results_table`` takes the same options). ``-o DIR`` (alias ``--results``; a
+``zoo-bench run -o DIR`` store; every run in it, the latest figure winning per model, class
+count, target and metric) writes the small summary ``--summary`` (one object per footprint
+figure, or per failed stage of a job without figures); without ``-o`` the
 summary is read back. The tables go to stdout, or between the ``<!-- stm32-tables:begin/end -->``
 markers of ``--update-doc``. ST's published figures (``st_card_figures.json``, the STM32 footprints of ST's
 model-zoo cards) stand beside ours with the error in %, marked when the card's class count
@@ -14,12 +15,13 @@ differs from ours.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
+
+import click
 
 TARGETS = ("stm32h7", "stm32n6")
 CARD_FIGURES = Path(__file__).with_name("st_card_figures.json")
@@ -150,26 +152,44 @@ def update_doc(doc: Path, tables: str) -> None:
     doc.write_text(text[:start + len(BEGIN)] + "\n" + tables + text[end:])
 
 
+@click.group(name="stm32")
+def stm32_group() -> None:
+    """Commands of the ST STM32 plugin."""
+
+
+@stm32_group.command(name="tables")
+@click.option("--output", "-o", "--results", "results", type=click.Path(path_type=Path, file_okay=False),
+              help="Results store to summarise (a `zoo-bench run -o DIR` store); without it --summary is read.")
+@click.option("--summary", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Summary JSON: written from --output, else read.")
+@click.option("--cards", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=CARD_FIGURES,
+              show_default="the plugin's st_card_figures.json", help="ST's published figures.")
+@click.option("--update-doc", "doc", type=click.Path(path_type=Path, dir_okay=False),
+              help="Markdown file whose marked block receives the tables (else stdout).")
+def tables(results: Path | None, summary: Path, cards: Path, doc: Path | None) -> None:
+    """The STM32 footprint tables of docs/stm32.md, from a results store (reproducible)."""
+    if results is not None:
+        rows = summarize(results)
+        summary.write_text(json.dumps(rows, indent=1) + "\n")
+    elif not summary.exists():
+        raise click.UsageError(f"{summary} does not exist (give --output DIR to write it)")
+    else:
+        rows = json.loads(summary.read_text())
+    text = render(rows, card_figures(cards))
+    if doc:
+        update_doc(doc, text)
+    else:
+        sys.stdout.write(text)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zoo_bench_stm32.results_table", description=__doc__.split("\n")[0])
-    parser.add_argument("--results", type=Path, help="zoo-bench results store (zoo-bench run -o DIR)")
-    parser.add_argument("--summary", type=Path, required=True, help="summary JSON: written from --results, else read")
-    parser.add_argument("--cards", type=Path, default=CARD_FIGURES, help="ST's published figures")
-    parser.add_argument("--update-doc", type=Path, help="Markdown file whose marked block receives the tables")
-    args = parser.parse_args(argv)
-    if args.results is not None:
-        summary = summarize(args.results)
-        args.summary.write_text(json.dumps(summary, indent=1) + "\n")
-    elif not args.summary.exists():
-        print(f"error: {args.summary} does not exist (give --results DIR to write it)", file=sys.stderr)
-        return 2
-    else:
-        summary = json.loads(args.summary.read_text())
-    tables = render(summary, card_figures(args.cards))
-    if args.update_doc:
-        update_doc(args.update_doc, tables)
-    else:
-        sys.stdout.write(tables)
+    """``python -m zoo_bench_stm32.results_table``: the same as ``zoo-bench stm32 tables``."""
+    try:
+        stm32_group.main(args=["tables", *(sys.argv[1:] if argv is None else argv)],
+                         prog_name="python -m zoo_bench_stm32.results_table", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
     return 0
 
 

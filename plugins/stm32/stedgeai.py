@@ -25,8 +25,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import Artifact, Compiler, Figure, StageContext, StageOutput, Target, ToolUnavailable, UsageError
 from zoo_bench.options import Option
+from zoo_bench.plugin import Artifact, Compiler, Figure, StageContext, StageOutput, Target, ToolUnavailable, UsageError
 
 from . import footprint_model
 from .memory import Region, fit

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo_bench import ModelSpec, Target
 from zoo_bench.plan import Planner, StageRef
+from zoo_bench.plugin import ModelSpec, Target
 
 from .memory import H7_REGIONS, MP1_REGIONS, MP2_REGIONS, N6_REGIONS, Region, memory_kib
 

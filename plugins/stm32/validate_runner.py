@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoo_bench import Figure, Runner, StageContext, StageOutput, Target, ToolUnavailable
 from zoo_bench.options import Option
+from zoo_bench.plugin import Figure, Runner, StageContext, StageOutput, Target, ToolUnavailable
 
 from .stedgeai import INSTALL_HINT, STEDGEAI_OPTIONS, find_stedgeai, stedgeai_versions
 from .stedgeai_report import ReportFormatError

@@ -72,7 +72,7 @@ def console_lines(stderr: str) -> list[str]:
 
 def test_report_is_self_contained_and_has_every_plot(report_store, tmp_path, zb_env):
     html_path = tmp_path / "report.html"
-    proc = run_cli(["report", "-r", str(report_store), "-o", str(html_path)], env=zb_env)
+    proc = run_cli(["report", "-o", str(report_store), "--html", str(html_path)], env=zb_env)
     assert proc.returncode == 0, proc.stderr
     html = html_path.read_text()
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing fetched at view time
@@ -94,7 +94,7 @@ def test_a_plot_without_data_says_why():
 @needs_chromium
 def test_report_renders_in_headless_chromium_without_console_errors(report_store, tmp_path, zb_env):
     html_path = tmp_path / "report.html"
-    assert run_cli(["report", "-r", str(report_store), "-o", str(html_path)], env=zb_env).returncode == 0
+    assert run_cli(["report", "-o", str(report_store), "--html", str(html_path)], env=zb_env).returncode == 0
     dom = chromium("--virtual-time-budget=5000", "--dump-dom", html_path.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert console_lines(dom.stderr) == []

@@ -120,7 +120,7 @@ def compile_one(name: str, definition: dict[str, Any], python: Path, workdir: Pa
         "latency_ms": round(sum(p.latency_us for p in report.perf) / 1000.0, 4),
         "fps": report.perf[0].fps if len(report.perf) == 1 else None,
         "ddr_bytes": sum(p.ddr_bytes or 0 for p in report.perf),
-        "nodes": len(report.nodes), "cpu_nodes": [f"{n.name} ({n.type})" for n in report.cpu_nodes],
+        "nodes": len(report.nodes), "conv_nodes": report.conv_nodes, "cpu_nodes": [f"{n.name} ({n.type})" for n in report.cpu_nodes],
         "output_cosine": min((o.cosine for o in report.outputs if o.cosine is not None), default=None),
         "bin_bytes": binary.stat().st_size if binary.is_file() else None,
     })
@@ -149,9 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/zoo-bench-hbdk-perf"))
     parser.add_argument("--redo", action="store_true", help="compile networks already in the file again")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--reread", action="store_true",
+                        help="only re-read the makertbin logs kept in --workdir (new fields, no compile)")
     args = parser.parse_args(argv)
     models = json.loads(POINTS.read_text())["models"]
     data = _load()
+    if args.reread:
+        for name, entry in data["networks"].items():
+            log = args.workdir / name / "hb_mapper_makertbin.log"
+            if log.is_file() and "error" not in entry:
+                entry["conv_nodes"] = parse_hb_mapper_log(log.read_text(errors="replace")).conv_nodes
+        OUT.write_text(json.dumps(data, indent=1) + "\n")
+        return 0
     for name, definition in models.items():
         if args.only and name not in args.only:
             continue

@@ -1,6 +1,6 @@
 """The RDK X5 latency estimate on the toolchain's own figure (runner ``rdk_estimate``).
 
-Board latency (hrt_model_exec, 1 thread) = a x hbdk-perf's static latency + b x nodes of
+Board latency (hrt_model_exec, 1 thread) = a x hbdk-perf's static latency + b x convolutions in
 hb_mapper's quantized node table + c, fitted on D-Robotics' published board figures
 (``published_points.json``) against figures of real ``hb_mapper makertbin`` runs of the same
 networks kept in ``hbdk_perf.json`` (made by :mod:`.build_hbdk_perf`). The fit is the core's
@@ -28,14 +28,14 @@ TOOL = "zoo-bench-estimate"
 
 
 class RdkHbdkEstimator(Runner):
-    """1-thread BPU latency of the RDK X5: hbdk-perf's figure and the node count, corrected by a fit."""
+    """1-thread BPU latency of the RDK X5: hbdk-perf's figure and the convolution count, fitted."""
 
     name = "rdk_estimate"
     accepts = ("hbm-bin",)
     host_dependent = False  # a computation on the compile's figures, the same on every machine
 
     def describe(self) -> str:
-        return "RDK X5 latency from hbdk-perf's estimate and hb_mapper's node count, fitted on published figures"
+        return "RDK X5 latency from hbdk-perf's estimate and the convolution count, fitted on published figures"
 
     def tool_versions(self) -> dict[str, str]:
         from zoo_bench.estimate.fit import ESTIMATOR_VERSION
@@ -53,13 +53,14 @@ class RdkHbdkEstimator(Runner):
 
     def run(self, ctx: StageContext) -> StageOutput:
         perf = ctx.input.meta.get("hbdk_perf") or {}
-        features = {"latency_ms": perf.get("latency_ms"), "nodes": perf.get("nodes"), "const": 1.0}
-        if features["latency_ms"] is None or features["nodes"] is None:
+        features = {"latency_ms": perf.get("latency_ms"), "nodes": perf.get("nodes"),
+                    "conv_nodes": perf.get("conv_nodes"), "const": 1.0}
+        if features["latency_ms"] is None or features["conv_nodes"] is None:
             raise ToolUnavailable("the compiled model carries no hbdk-perf figure (hb_mapper printed no "
                                   "'FPS=..., latency = ...' line), so there is nothing to correct")
         figure = estimate(ctx.model.name, features)
         ctx.log(f"{METRIC} = {figure.value:.4g} ms (hbdk-perf {features['latency_ms']:.4g} ms, "
-                f"{features['nodes']} nodes; {figure.extra['networks']} networks)")
+                f"{features['conv_nodes']} convolutions; {figure.extra['networks']} networks)")
         return StageOutput(figures=[figure])
 
 
@@ -95,7 +96,7 @@ def estimate(model: str, features: dict[str, Any]) -> Figure:
         "interval": None if interval is None else [interval[0], interval[1]],
         "interval_basis": "10th-90th percentile of the leave-one-model-out errors",
         "lomo_median_abs_error_pct": None if lomo is None else round(100 * lomo, 1),
-        "basis": "hbdk-perf static latency (tool-estimate of this compile) and hb_mapper's node count",
+        "basis": "hbdk-perf static latency (tool-estimate of this compile) and its convolution count",
     }
     return Figure(METRIC, float(value), "ms", "model-estimate", f"{TOOL}:rdk_estimate", ESTIMATOR_VERSION,
                   extra=extra)

@@ -81,6 +81,11 @@ class HbMapperReport:
         return [n for n in self.nodes if n.on == "CPU"]
 
     @property
+    def conv_nodes(self) -> int:
+        """Convolutions in the quantized node table (Gemm layers run as convolutions too)."""
+        return sum(1 for n in self.nodes if n.type.endswith("QuantizedConv"))
+
+    @property
     def bpu_op_share(self) -> float:
         return (len(self.nodes) - len(self.cpu_nodes)) / len(self.nodes) if self.nodes else 0.0
 

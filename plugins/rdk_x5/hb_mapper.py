@@ -294,7 +294,7 @@ class HbMapperCompiler(Compiler):
                 "checker_cpu_nodes": [n.name for n in checker.cpu_nodes] if checker else None,
                 # what the rdk_estimate stage corrects (the same figures as hbdk_perf.json's)
                 "hbdk_perf": {"latency_ms": sum(p.latency_us for p in report.perf) / 1000.0 if report.perf else None,
-                              "nodes": len(report.nodes)},
+                              "nodes": len(report.nodes), "conv_nodes": report.conv_nodes},
                 "input_meta": project.meta.get("input_meta", {})}
         ctx.log(f"compiled {binary.name}: {len(report.nodes)} nodes, {len(report.cpu_nodes)} on the CPU")
         artifact = Artifact(binary, BIN_FORMAT, precision="int8", meta=meta, files=files)

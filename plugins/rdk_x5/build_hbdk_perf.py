@@ -120,7 +120,8 @@ def compile_one(name: str, definition: dict[str, Any], python: Path, workdir: Pa
         "latency_ms": round(sum(p.latency_us for p in report.perf) / 1000.0, 4),
         "fps": report.perf[0].fps if len(report.perf) == 1 else None,
         "ddr_bytes": sum(p.ddr_bytes or 0 for p in report.perf),
-        "nodes": len(report.nodes), "conv_nodes": report.conv_nodes, "cpu_nodes": [f"{n.name} ({n.type})" for n in report.cpu_nodes],
+        "nodes": len(report.nodes), "conv_nodes": report.conv_nodes,
+        "cpu_nodes": [f"{n.name} ({n.type})" for n in report.cpu_nodes],
         "output_cosine": min((o.cosine for o in report.outputs if o.cosine is not None), default=None),
         "bin_bytes": binary.stat().st_size if binary.is_file() else None,
     })

@@ -58,6 +58,8 @@ class RunResult:
     duration_s: float
     plan: Plan
     counts: dict[str, int] = field(default_factory=dict)
+    #: machine warnings of the run (busy machine, CPU governor), as in its run.json (docs/ci.md)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def run_dir(self) -> Path:
@@ -122,12 +124,14 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
         jobs: int = 1, executor: str = "local", address: str | None = None, cache_dir: str | Path | None = None,
         force: Iterable[str] = (), stage_timeout_s: float = 3600.0, progress: bool | Progress = False,
         on_start: Callable[[str, int, Path], None] | None = None, argv: list[str] | None = None,
-        registry: Registry | None = None) -> RunResult:
+        registry: Registry | None = None, label: str | None = None) -> RunResult:
     """Plan, validate, run and record models x targets in the results store ``output``.
 
     ``force`` names stage kinds to redo even when cached (``{"run", "evaluate"}`` re-measures).
     ``progress`` is ``True`` for progress lines on stderr, or a :class:`~zoo_bench.progress.Progress`.
     ``on_start(run_id, n_jobs, run_dir)`` is called once the run is recorded, before any job runs.
+    ``label`` names the run (``history --label``, ``compare --baseline``); the run also records the git
+    commit of the working directory and the machine's state at start and end (:mod:`zoo_bench.run_facts`).
 
     A Ctrl-C or SIGTERM marks the run ``interrupted`` in the store and re-raises the
     ``KeyboardInterrupt``, with ``run_id`` and ``run_dir`` set on it.
@@ -136,8 +140,10 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
     from .execute import ExecutionOptions, LocalExecutor
     from .paths import ensure_writable_dir
     from .progress import Progress
+    from .run_facts import check_label, end_facts, start_facts
     from .store import ResultsStore
 
+    label = check_label(label)
     if not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise UsageError(f"jobs {jobs!r}: expected an integer from 1 to 64")
     if executor not in EXECUTORS:
@@ -170,9 +176,11 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
                                                             address=address)
     else:
         runner = LocalExecutor(planned.registry, store, settings, reporter)
+    facts = start_facts()  # git commit, machine at start (docs/ci.md)
     run_id = store.new_run({
         "argv": list(sys.argv if argv is None else argv), "models": [m.name for m in planned.models],
         "targets": [t.id for t in planned.targets], "options": planned.options, "zoo_bench_version": __version__,
+        "label": label, **facts,
     })
     if on_start is not None:
         on_start(run_id, len(planned.jobs), store.run_dir(run_id))
@@ -186,5 +194,6 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
         raise
     duration = time.time() - t0
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "skipped")}
-    store.update_manifest(run_id, status="finished", duration_s=duration, jobs=counts)
-    return RunResult(run_id, store, results, duration, planned, counts)
+    ended = end_facts(facts)
+    store.update_manifest(run_id, status="finished", duration_s=duration, jobs=counts, **ended)
+    return RunResult(run_id, store, results, duration, planned, counts, ended["warnings"])

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,6 +38,7 @@ from typing import Any
 
 from .components import file_sha256
 from .errors import UsageError
+from .safe_io import UnsafeFile, load_json, open_regular, write_bytes
 from .serialize import validate_stored_result
 
 RESULT_FILE = "result.json"
@@ -68,6 +70,8 @@ def file_digest(path: Path) -> str:
     identity and is hashed again; an unchanged file is hashed once per process.
     """
     st = path.stat()
+    if not stat.S_ISREG(st.st_mode):  # a pipe or a device in an entry would block the read forever
+        raise UnsafeFile(errno.EINVAL, "not a regular file", str(path))
     ident = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     digest = _HASHES.get(ident)
     if digest is None:
@@ -117,12 +121,14 @@ class ArtifactCache:
     def __init__(self, root: Path, warn: Callable[[str], None] | None = None):
         self.root = Path(root)
         self.warn = warn or (lambda text: None)
+        #: the metric registry figures served from here are checked against (None: the default)
+        self.metrics: Any = None
 
     # --- what the directory is ----------------------------------------------------------
     def marker_format(self) -> int | None:
         """The format recorded in the root's marker, or ``None`` without a valid marker."""
         try:
-            data = json.loads((self.root / MARKER).read_text())
+            data = load_json(self.root / MARKER, 1 << 16, nofollow=True)
         except (OSError, ValueError):
             return None
         fmt = data.get("format") if isinstance(data, dict) else None
@@ -151,10 +157,10 @@ class ArtifactCache:
         try:
             (self.root / "tmp").mkdir(parents=True, exist_ok=True)
             (self.root / "locks").mkdir(parents=True, exist_ok=True)
-            if fmt != CACHE_FORMAT:
-                (self.root / MARKER).write_text(json.dumps({
+            if fmt != CACHE_FORMAT:  # written beside and renamed: never through a planted link
+                write_bytes(self.root / MARKER, (json.dumps({
                     "format": CACHE_FORMAT,
-                    "what": "zoo-bench artifact cache; `zoo-bench cache clear` empties it"}) + "\n")
+                    "what": "zoo-bench artifact cache; `zoo-bench cache clear` empties it"}) + "\n").encode())
         except OSError as exc:
             raise UsageError(f"cannot use {self.root} as the cache: {exc.strerror or exc}") from None
         return self
@@ -170,17 +176,15 @@ class ArtifactCache:
         files no longer match their recorded sha256, is evicted with a warning: a miss.
         """
         entry = self.entry_dir(key)
-        try:
-            text = (entry / RESULT_FILE).read_text()
+        try:  # a named pipe, a link, a huge, non-UTF-8 or deeply nested file: a miss, never a hang
+            result = load_json(entry / RESULT_FILE, nofollow=True)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            return self._reject(key, f"unreadable result.json ({exc.strerror})")
-        try:
-            result = json.loads(text)
+            return self._reject(key, f"unreadable result.json ({exc.strerror or exc})")
         except ValueError as exc:
             return self._reject(key, f"result.json is not JSON ({exc})")
-        problem = validate_stored_result(result) or self.verify(entry, result)
+        problem = validate_stored_result(result, self.metrics) or self.verify(entry, result)
         if problem:
             return self._reject(key, problem)
         result["entry"] = str(entry)
@@ -219,14 +223,45 @@ class ArtifactCache:
         shutil.rmtree(trash, ignore_errors=True)
 
     # --- writing ----------------------------------------------------------------------------
-    @contextmanager
-    def lock(self, key: str) -> Iterator[None]:
-        with open(self.root / "locks" / f"{key}.lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+    def _lock_fd(self, key: str) -> int:
+        """The key's lock file, opened read-only (a lock needs no write, so nothing is ever
+        truncated or written through it) and never through a link: a planted link, pipe or
+        device in ``locks/`` is moved out of the way once, with a warning."""
+        path = self.root / "locks" / f"{key}.lock"
+        try:
+            return open_regular(path, os.O_RDONLY | os.O_CREAT, 0o644, nofollow=True)
+        except UnsafeFile as exc:
+            self.warn(f"cache lock {path} is {exc.strerror}: replaced")
+            trash = self.root / "tmp" / f"badlock-{key}-{uuid.uuid4().hex[:8]}"
+            os.replace(path, trash)  # renames the link itself, never what it points to
             try:
-                yield
+                os.unlink(trash)
+            except IsADirectoryError:
+                shutil.rmtree(trash, ignore_errors=True)
+            return open_regular(path, os.O_RDONLY | os.O_CREAT, 0o644, nofollow=True)
+
+    @contextmanager
+    def lock(self, key: str, cancelled: Any = None) -> Iterator[bool]:
+        """Hold the key's lock; yields ``True``, or ``False`` when ``cancelled`` (a
+        ``threading.Event``) was set while waiting for another run to release it (so SIGTERM
+        and Ctrl-C are honoured while a run waits on another run's lock)."""
+        fd = self._lock_fd(key)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if cancelled is not None else 0))
+                    break
+                except BlockingIOError:
+                    if cancelled.is_set():
+                        yield False
+                        return
+                    cancelled.wait(0.1)
+            try:
+                yield True
             finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     def staging(self, key: str) -> Path:
         path = self.root / "tmp" / f"{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -251,8 +286,10 @@ class ArtifactCache:
     def _locked(self, key: str) -> bool:
         """Whether a live process holds the key's lock (it is then building that staging folder)."""
         try:
-            fd = os.open(self.root / "locks" / f"{key}.lock", os.O_RDWR)
+            fd = open_regular(self.root / "locks" / f"{key}.lock", os.O_RDONLY, nofollow=True)
         except FileNotFoundError:
+            return False
+        except OSError:  # a planted non-file: nobody holds a lock on it
             return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -306,8 +343,30 @@ class ArtifactCache:
             raise UsageError(f"{self.root} is not a zoo-bench cache (no {MARKER}): not deleting anything")
         count = len(self.entries())
         for path in self.root.iterdir():
-            if path.is_dir() and not path.is_symlink() and (path.name in ("tmp", "locks") or _KEY_DIR.match(path.name)):
+            if not path.is_dir() or path.is_symlink():
+                continue
+            if path.name == "tmp":  # a running stage's working folder stays (its key is locked)
+                for child in path.iterdir():
+                    match = _STAGING.match(child.name)
+                    if not (match and self._locked(match.group(1))):
+                        _remove(child)
+            elif path.name == "locks":  # a held lock stays, so that runs still exclude each other
+                for child in path.iterdir():
+                    if not (child.name.endswith(".lock") and self._locked(child.name[:-5])):
+                        _remove(child)
+            elif _KEY_DIR.match(path.name):
                 shutil.rmtree(path, ignore_errors=True)
         (self.root / "tmp").mkdir(exist_ok=True)
         (self.root / "locks").mkdir(exist_ok=True)
         return count
+
+
+def _remove(path: Path) -> None:
+    """Delete a file, link or folder (a link itself, never what it points to)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -26,7 +26,7 @@ from .execute import job_results_in_order, stop_signals_interrupt
 from .plan import STAGE_KINDS, Job, StageSpec
 from .records import JobResult
 from .resources import default_machine_lock_dir, stage_device
-from .stage_runner import ExecutionOptions, StageResult, StageRunner
+from .stage_runner import ExecutionOptions, StageResult, StageRunner, blocked_by_inputs
 
 #: One StageRunner per worker process and run settings (a cache opened once, not per stage).
 _RUNNERS: dict[tuple[str, str], StageRunner] = {}
@@ -57,6 +57,31 @@ def remote_stage(output: str, opts: ExecutionOptions, run_id: str, job: Job, spe
     return done
 
 
+def unplaceable_stage(spec: StageSpec, reason: str, *upstream: dict[str, StageResult]) -> dict[str, StageResult]:
+    """Runs on any worker, in place of a stage that needs a resource no worker has: the stage
+    is skipped with ``reason`` (or blocked by an input, as :meth:`StageRunner.run_stage` says)."""
+    done: dict[str, StageResult] = {}
+    for results in upstream:
+        done.update(results)
+    done[spec.id] = blocked_by_inputs(spec, done) or StageResult(spec, "skipped", reason)
+    return done
+
+
+def worker_resources(client: Any) -> list[dict[str, float]]:
+    """The resources each worker of the cluster declared (``[]``: no worker, or none known)."""
+    try:
+        workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    except TypeError:  # older distributed: no n_workers argument
+        workers = client.scheduler_info().get("workers", {})
+    return [dict(w.get("resources") or {}) for w in workers.values()]
+
+
+def placeable(resources: dict[str, float] | None, workers: list[dict[str, float]]) -> bool:
+    """Whether some worker owns every resource in ``resources`` (in the quantity asked)."""
+    return not resources or any(all(w.get(name, 0) >= amount for name, amount in resources.items())
+                                for w in workers)
+
+
 class DaskExecutor(StageRunner):
     """Schedules stages on a Dask cluster (``address``) or on a LocalCluster of ``jobs`` workers."""
 
@@ -85,6 +110,20 @@ class DaskExecutor(StageRunner):
         device, _ = stage_device(component, job.target, self.stage_options(job, spec, component))
         return {device: 1} if device.startswith("board-") else None
 
+    def _unplaceable_reason(self, job: Job, spec: StageSpec, resources: dict[str, float] | None) -> str:
+        """Why a stage no worker can take is skipped: its component's own reason when it cannot
+        run anyway (no boards file, as the local executor says), else the missing resource."""
+        try:
+            component = self.registry.component(STAGE_KINDS[spec.kind], spec.component)
+            reason = component.unavailable_reason(job.target, self.stage_options(job, spec, component))
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        if reason:
+            return reason
+        names = ", ".join(f"{name}={amount:g}" for name, amount in sorted((resources or {}).items()))
+        return (f"no Dask worker of this cluster owns {names}; start one on the machine the board is "
+                f"plugged into: zoo-bench worker --scheduler ADDRESS --resources {names}")
+
     def run(self, run_id: str, jobs: list[Job]) -> list[JobResult]:
         """Run every job on the cluster; rows are written here as each job's stages finish."""
         client, cluster = self._client()
@@ -108,6 +147,7 @@ class DaskExecutor(StageRunner):
         started = {}
         futures: dict[Any, tuple[Job, StageSpec]] = {}
         remaining: dict[str, int] = {}
+        workers = worker_resources(client)
         for job in jobs:
             self._event(self.registry.job_started, job, run_id)
             self.progress.job_started(job)
@@ -118,9 +158,14 @@ class DaskExecutor(StageRunner):
                     resources = self.resources_of(job, spec)
                 except Exception:  # a plugin error: the stage itself will fail on the worker, with it
                     resources = None
-                fut = client.submit(remote_stage, output, self.opts, run_id, job, spec,
-                                    *[by_id[ref] for ref in spec.inputs], resources=resources,
-                                    key=f"{run_id}-{job.id}-{spec.id}-{os.urandom(4).hex()}", pure=False)
+                key = f"{run_id}-{job.id}-{spec.id}-{os.urandom(4).hex()}"
+                inputs = [by_id[ref] for ref in spec.inputs]
+                if placeable(resources, workers):
+                    fut = client.submit(remote_stage, output, self.opts, run_id, job, spec, *inputs,
+                                        resources=resources, key=key, pure=False)
+                else:  # Dask would wait forever for a worker that owns it: skip it with the reason
+                    fut = client.submit(unplaceable_stage, spec, self._unplaceable_reason(job, spec, resources),
+                                        *inputs, key=key, pure=False)
                 by_id[spec.id] = fut
                 futures[fut] = (job, spec)
             remaining[job.id] = len(job.stages)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import click
 
     from .components import Compiler, ModelSource, ModelSpec, Quantizer, Runner, Target
+    from .metrics import Metric
     from .plan import Job
     from .records import JobResult
 
@@ -139,6 +140,23 @@ def zoo_bench_register_commands(cli: click.Group) -> None:
         decorate with ``@cli.command()``. A command whose name is taken (built-in or another
         plugin's) is left out with a warning naming the plugin; an implementation that raises
         is reported as one warning line naming the plugin, and the other plugins' commands stay.
+    """
+
+
+# --- hardening: the metric registry (framework/metrics.py) ----------------------------------
+@hookspec
+def zoo_bench_register_metrics(register: Callable[[Metric], None]) -> None:
+    """Register the metrics this plugin's components emit (name, unit, better direction,
+    domain of valid values, whether ``compare`` judges it, noise kind).
+
+    A figure of a registered metric outside its domain (a negative size, a NaN latency) fails
+    its stage and is never stored or served as ok; ``compare`` judges only metrics registered
+    with ``compared=True``. A metric nobody registers must still be finite and is shown as
+    informational.
+
+    :param register: call ``register(Metric(...))`` once per metric
+        (:class:`~zoo_bench.metrics.Metric`); registering a name again with another meaning is
+        refused with a warning.
     """
 
 

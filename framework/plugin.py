@@ -48,6 +48,7 @@ from .components import (
 )
 from .errors import PluginLoadError, ToolUnavailable, UsageError
 from .formats import ArtifactFormat, check_input, register_format
+from .metrics import Metric
 from .options import Option
 from .plan import Planner, StageRef
 from .records import JobResult, Record
@@ -55,7 +56,7 @@ from .timing import latency_figures
 from .tools import dist_version, missing_module
 
 #: Version of this module's surface: same major = compatible (see the module docstring).
-PLUGIN_API_VERSION = "1.0"
+PLUGIN_API_VERSION = "1.1"  # 1.1: Metric (zoo_bench_register_metrics)
 #: Name of the module attribute by which a plugin declares the API version it needs.
 API_ATTRIBUTE = "zoo_bench_api"
 
@@ -93,7 +94,7 @@ def api_problem(required: Any) -> str | None:
 __all__ = [
     "API_ATTRIBUTE", "BOARD_SELECTION", "PLUGIN_API_VERSION", "SETUP_TIMEOUT_S", "Artifact", "ArtifactFormat",
     "BenchmarkModelReport", "Board", "BoardCommandFailed", "BoardConnectionLost", "BoardTimeout", "Compiler",
-    "Component", "Figure", "JobResult", "ModelSource", "ModelSpec", "Option", "Planner", "PluginLoadError",
+    "Component", "Figure", "JobResult", "Metric", "ModelSource", "ModelSpec", "Option", "Planner", "PluginLoadError",
     "Preprocess", "Quantizer", "Record", "Runner", "SshBoardRunner", "SshError", "SshTransport", "StageContext",
     "StageOutput", "StageRef", "Target", "ToolUnavailable", "UsageError", "api_problem", "board_errors",
     "board_session", "boards_file", "check_input", "dist_version", "hookimpl", "latency_figures",

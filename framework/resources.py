@@ -26,11 +26,14 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .errors import UsageError
+from .safe_io import UnsafeFile, check_private_dir, open_regular
 
 if TYPE_CHECKING:
     from .components import Component, Target
@@ -74,23 +77,67 @@ class Claim:
 
 
 class MachineLocks:
-    """Device claims between processes of one machine: ``flock`` plus a holder counter."""
+    """Device claims between processes of one machine: ``flock`` plus a holder counter.
 
-    def __init__(self, root: Path):
+    The folder sits in a shared place (``$TMPDIR``), so it must be this user's and writable by
+    no one else (else :class:`UsageError`), and each file in it is opened with
+    :func:`~zoo_bench.safe_io.open_regular` (no link followed, regular files of this user
+    only): a planted pipe, device, link or foreign file is removed with a warning and made
+    afresh, never waited on or written through.
+    """
+
+    def __init__(self, root: Path, warn: Callable[[str], None] | None = None):
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        self.warn = warn or (lambda text: None)
+        self.uid = os.getuid()
+        for folder in ([root.parent] if root.parent.name == f"zoo-bench-{self.uid}" else []) + [root]:
+            try:
+                folder.mkdir(mode=0o700, exist_ok=True)
+            except FileNotFoundError:
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot make the device-claim folder {folder}: {exc.strerror or exc}") from None
+            why = check_private_dir(folder, self.uid)
+            if why:
+                raise UsageError(f"the device-claim folder {folder} cannot be trusted: {why}; remove it, or set "
+                                 "TMPDIR to a folder of your own")
 
     def _file(self, device: str, suffix: str) -> Path:
         return self.root / (re.sub(r"[^A-Za-z0-9_.-]", "_", device) + suffix)
 
+    def _open(self, path: Path) -> int:
+        """``path`` opened read-write (made if missing), refusing anything but a regular file of
+        this user's; a bad one is removed once, with a warning."""
+        try:
+            return open_regular(path, os.O_RDWR | os.O_CREAT, 0o600, nofollow=True, owner=self.uid)
+        except UnsafeFile as exc:
+            self.warn(f"ignored {path} in the device-claim folder: {exc.strerror}; made a new one")
+            try:
+                if path.is_dir() and not path.is_symlink():
+                    import shutil
+
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            except FileNotFoundError:
+                pass
+            return open_regular(path, os.O_RDWR | os.O_CREAT, 0o600, nofollow=True, owner=self.uid)
+
     def _count(self, device: str, change: int, reset: bool = False) -> tuple[int, int]:
         """Add ``change`` to the holder count (+1 also bumps the sequence); the new
         ``(sequence, holders before)``."""
-        fd = os.open(self._file(device, ".count"), os.O_RDWR | os.O_CREAT, 0o600)
+        path = self._file(device, ".count")
+        fd = self._open(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            text = os.read(fd, 64).decode() or "0 0"
-            seq, holders = (int(x) for x in text.split())
+            text = os.read(fd, 64).decode(errors="replace") or "0 0"
+            try:
+                seq, holders = (int(x) for x in text.split())
+                if seq < 0 or holders < 0:
+                    raise ValueError
+            except ValueError:
+                self.warn(f"ignored the content of {path} in the device-claim folder (not two counts)")
+                seq, holders = 0, 0
             if reset:  # an exclusive holder: counts left by killed processes are void
                 holders = 0
             before = holders
@@ -103,7 +150,7 @@ class MachineLocks:
             os.close(fd)
 
     def acquire(self, claim: Claim, cancelled: threading.Event | None) -> bool:
-        fd = os.open(self._file(claim.device, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fd = self._open(self._file(claim.device, ".lock"))
         mode = fcntl.LOCK_EX if claim.exclusive else fcntl.LOCK_SH
         while True:
             try:

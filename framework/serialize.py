@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .components import METHODS, Artifact, Figure, ModelSpec, Preprocess
+from .metrics import MetricRegistry, get_metrics
 
 
 def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
@@ -108,8 +109,9 @@ def _inside(rel: Any) -> bool:
     return not PurePosixPath(rel).is_absolute() and ".." not in parts
 
 
-def validate_figure(data: Any) -> str | None:
-    """``None`` for a well-formed figure dict, else what is wrong with it (one phrase)."""
+def validate_figure(data: Any, metrics: MetricRegistry | None = None) -> str | None:
+    """``None`` for a well-formed figure dict whose value lies in its metric's domain
+    (``metrics``, default: the installed plugins' registry), else what is wrong (one phrase)."""
     if not isinstance(data, dict):
         return f"a figure is a {type(data).__name__}, not an object"
     name = data.get("metric")
@@ -131,9 +133,11 @@ def validate_figure(data: Any) -> str | None:
     samples = data.get("samples")
     if samples is not None and not (isinstance(samples, list) and all(_is_number(v) for v in samples)):
         return f"figure {name!r}: samples are not a list of numbers"
+    if samples and not all(math.isfinite(v) for v in samples):
+        return f"figure {name!r}: a sample is not finite"
     if not isinstance(data.get("extra", {}), dict):
         return f"figure {name!r}: extra is not an object"
-    return None
+    return (metrics or get_metrics()).problem(name, value)
 
 
 def validate_artifact(data: Any) -> str | None:
@@ -154,8 +158,9 @@ def validate_artifact(data: Any) -> str | None:
     return None
 
 
-def validate_worker_result(data: Any) -> str | None:
-    """``None`` when a worker's ``result.json`` has the documented shape, else what is wrong."""
+def validate_worker_result(data: Any, metrics: MetricRegistry | None = None) -> str | None:
+    """``None`` when a worker's ``result.json`` has the documented shape and every figure lies
+    in its metric's domain, else what is wrong."""
     if not isinstance(data, dict):
         return "result.json is not an object"
     if data.get("status") not in _STATUSES:
@@ -167,27 +172,32 @@ def validate_worker_result(data: Any) -> str | None:
     figures = data.get("figures", [])
     if not isinstance(figures, list):
         return "figures is not a list"
+    metrics = metrics or get_metrics()
     for fig in figures:
-        problem = validate_figure(fig)
+        problem = validate_figure(fig, metrics)
         if problem:
             return problem
     return validate_artifact(data.get("artifact"))
 
 
-def validate_stored_result(data: Any) -> str | None:
+def validate_stored_result(data: Any, metrics: MetricRegistry | None = None) -> str | None:
     """``None`` when a cache entry's ``result.json`` is well formed: a worker result with
-    status ok, a start time, a duration and the sha256 of every artifact file."""
-    problem = validate_worker_result(data)
+    status ok (every figure in its domain), a start time, a duration and the sha256 of every
+    artifact file."""
+    problem = validate_worker_result(data, metrics)
     if problem:
         return problem
     if data["status"] != "ok":
         return f"status is {data['status']!r}, the cache keeps only ok stages"
     try:
-        datetime.fromisoformat(data["started_at"])
-    except (KeyError, TypeError, ValueError):
+        started = datetime.fromisoformat(data["started_at"])
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        started.timestamp()
+    except (KeyError, TypeError, ValueError, OverflowError):
         return "started_at is missing or not an ISO time"
-    if not _is_number(data.get("duration_s")):
-        return "duration_s is missing or not a number"
+    if not _is_number(data.get("duration_s")) or not math.isfinite(data["duration_s"]) or data["duration_s"] < 0:
+        return "duration_s is missing or not a non-negative number"
     shas = data.get("files_sha256")
     if not _str_map(shas) or not all(_inside(k) for k in shas):
         return "files_sha256 is missing or malformed"

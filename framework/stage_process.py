@@ -16,6 +16,41 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+#: The default memory bound of one stage: half of this machine's RAM, at most 8 GiB.
+DEFAULT_STAGE_MEMORY_CAP_MB = 8192
+
+
+def total_memory_mb() -> int | None:
+    """MemTotal of this machine in MiB (Linux), ``None`` when it cannot be read."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def default_stage_memory_mb() -> int:
+    total = total_memory_mb()
+    return min(DEFAULT_STAGE_MEMORY_CAP_MB, total // 2) if total else DEFAULT_STAGE_MEMORY_CAP_MB
+
+
+def stage_memory_limit_mb(option: int | None) -> int:
+    """The memory bound of a stage process in MiB (0: none): the run's option, else
+    ``$ZOO_BENCH_STAGE_MEMORY_MB``, else :func:`default_stage_memory_mb`."""
+    if option is not None:
+        return max(0, int(option))
+    env = os.environ.get("ZOO_BENCH_STAGE_MEMORY_MB", "").strip()
+    if env:
+        try:
+            return max(0, int(env))
+        except ValueError:
+            from .errors import UsageError
+
+            raise UsageError(f"ZOO_BENCH_STAGE_MEMORY_MB={env!r} is not a number of MiB (0: no limit)") from None
+    return default_stage_memory_mb()
+
 
 class StageProcesses:
     """Starts stage processes and kills the live ones on :meth:`kill_all` (thread-safe)."""

@@ -28,15 +28,17 @@ from typing import Any
 
 from .cache import ArtifactCache, file_digest, files_sha256
 from .components import Artifact, Component, Figure
+from .metrics import metrics_for
 from .plan import STAGE_KINDS, Job, StageSpec
 from .plugins import Registry
 from .progress import Progress
 from .records import JobResult, Record
 from .resources import MachineLocks, Resources, available_memory_mb, stage_device
 from .rows import build_records, host_facts
+from .safe_io import load_json, write_bytes
 from .serialize import artifact_from_dict, artifact_to_dict, figure_from_dict, spec_to_dict, validate_worker_result
 from .stage_key import stage_key
-from .stage_process import StageProcesses, death_reason
+from .stage_process import StageProcesses, death_reason, stage_memory_limit_mb
 from .store import ResultsStore
 
 
@@ -63,6 +65,10 @@ class ExecutionOptions:
     #: Folder for device locks shared with other processes of this machine (Dask workers);
     #: ``None``: this process's stages only.
     device_lock_dir: Path | None = None
+    #: Memory (resident, MiB) one stage process and the tools it started may use before it is
+    #: killed and reported failed; ``None``: $ZOO_BENCH_STAGE_MEMORY_MB, else the default of
+    #: ``stage_process.default_stage_memory_mb()``; 0: no limit.
+    stage_memory_mb: int | None = None
 
 
 @dataclass
@@ -114,13 +120,15 @@ class StageRunner:
         self.opts = options
         self.progress = progress or Progress(stream=None)
         self.cache = ArtifactCache(options.cache_dir, warn=self.progress.warn).open()
+        #: the metric registry every figure is checked against (its domain) where it enters
+        self.metrics = self.cache.metrics = metrics_for(registry.pm)
         removed = self.cache.clean_staging()
         if removed:
             self.progress.warn(f"removed {removed} staging folders left in {self.cache.root / 'tmp'} by dead runs")
         self.host = host_facts()
         self.processes = StageProcesses()
         budget = options.memory_mb if options.memory_mb is not None else available_memory_mb()
-        locks = MachineLocks(options.device_lock_dir) if options.device_lock_dir else None
+        locks = MachineLocks(options.device_lock_dir, self.progress.warn) if options.device_lock_dir else None
         self.resources = Resources(budget, locks)
         self.cancelled = threading.Event()
         #: keys computed by this run: --rerun redoes a shared stage once, not once per job
@@ -197,12 +205,9 @@ class StageRunner:
 
     # --- one stage ------------------------------------------------------------------------
     def run_stage(self, run_id: str, job: Job, spec: StageSpec, done: dict[str, StageResult]) -> StageResult:
-        for ref in spec.inputs:
-            up = done[ref]
-            if up.status != "ok":
-                root = done[up.blocked_by] if up.blocked_by else up
-                why = f": {root.reason}" if root.status == "skipped" else " (see that stage)"
-                return StageResult(spec, "skipped", f"{root.spec.id} {root.status}{why}", blocked_by=root.spec.id)
+        blocked = blocked_by_inputs(spec, done)
+        if blocked is not None:
+            return blocked
         component = self.registry.component(STAGE_KINDS[spec.kind], spec.component)
         options = self.stage_options(job, spec, component)
         reason = component.unavailable_reason(job.target, options)
@@ -213,8 +218,8 @@ class StageRunner:
         key = self.stage_key(job, spec, component, options, input_shas)
         base = StageResult(spec, "failed", key=key, input_sha256=input_shas[0] if input_shas else "",
                            tool_versions=component.tool_versions(), threads=_threads(options))
-        with self.cache.lock(key):
-            if self.cancelled.is_set():  # Ctrl-C while this job waited for another's identical stage
+        with self.cache.lock(key, self.cancelled) as locked:
+            if not locked or self.cancelled.is_set():  # a stop while waiting for another run's identical stage
                 base.reason = "interrupted"
                 return base
             if spec.kind not in self.opts.force or key in self._fresh:
@@ -242,7 +247,10 @@ class StageRunner:
             self.progress.warn(f"{job.id}: the cached output of {ref} is not what was recorded ({problem}); "
                                "evicted, recomputing")
             up = done[ref]
-            with self.cache.lock(up.key):
+            with self.cache.lock(up.key, self.cancelled) as locked:
+                if not locked:
+                    base.reason = "interrupted"
+                    return base
                 self.cache.evict(up.key)
             self._fresh.discard(up.key)
             upstream = next(s for s in job.stages if s.id == ref)
@@ -311,6 +319,8 @@ class StageRunner:
             # the worker stops itself when this process dies or the stage outlives its timeout
             "parent_pid": os.getpid(),
             "timeout_s": self.opts.stage_timeout_s,
+            # ... and when it and its tools hold more memory than this (MiB; 0: no limit)
+            "memory_limit_mb": stage_memory_limit_mb(self.opts.stage_memory_mb),
         }
         (staging / "request.json").write_text(json.dumps(request, default=str))
         log_file = staging / "stage.log"
@@ -322,8 +332,12 @@ class StageRunner:
         base.exclusive = not claim.shared
         result = _read_json(staging / "result.json")
         log_text = log_file.read_text(errors="replace") if log_file.exists() else ""
-        problem = validate_worker_result(result) if result is not None and returncode == 0 else None
-        if result is None or returncode != 0:
+        problem = validate_worker_result(result, self.metrics) if result is not None and returncode == 0 else None
+        if returncode != 0 and isinstance(result, dict) and result.get("status") == "failed" \
+                and isinstance(result.get("reason"), str) and result["reason"]:
+            base.status = "failed"  # the worker stopped itself and said why (memory, timeout)
+            base.reason = result["reason"]
+        elif result is None or returncode != 0:
             base.status = "failed"
             base.reason = death_reason(returncode, timed_out, self.opts.stage_timeout_s, self.cancelled.is_set(),
                                        log_text)
@@ -354,15 +368,28 @@ class StageRunner:
         stored = dict(result, started_at=base.started_at.isoformat(), duration_s=base.duration_s,
                       artifact_sha256=base.artifact_sha256, files_sha256=shas, device=base.device,
                       exclusive=base.exclusive)
-        (staging / "result.json").write_text(json.dumps(stored, default=str))
+        write_bytes(staging / "result.json", json.dumps(stored, default=str).encode())
         entry = self.cache.commit(base.key, staging)
         base.artifact = artifact_from_dict(result["artifact"], entry) if artifact else None
         base.files = {str(entry / rel): sha for rel, sha in shas.items()}
         return base
 
 
+def blocked_by_inputs(spec: StageSpec, done: dict[str, StageResult]) -> StageResult | None:
+    """A skipped result when an input of ``spec`` did not succeed (naming the stage where the
+    trouble began), else ``None``: the same under every executor."""
+    for ref in spec.inputs:
+        up = done[ref]
+        if up.status != "ok":
+            root = done[up.blocked_by] if up.blocked_by else up
+            why = f": {root.reason}" if root.status == "skipped" else " (see that stage)"
+            return StageResult(spec, "skipped", f"{root.spec.id} {root.status}{why}", blocked_by=root.spec.id)
+    return None
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
+    """A worker's result.json, or ``None`` when it is missing, not a regular file or not JSON."""
     try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        return load_json(path, nofollow=True)
+    except (OSError, ValueError):
         return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import re
 import secrets
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import UsageError
 from .paths import ensure_writable_dir, path_error, short_path
 from .records import Record, to_table
+from .safe_io import load_json, open_binary, write_bytes
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -49,6 +51,11 @@ SQL_SANDBOX = {
     "python_enable_replacements": False,
     "lock_configuration": True,
 }
+#: Set when the ``--sql`` connection is made, before the user's SQL: no temp directory at all.
+#: DuckDB's default (``.tmp`` of the working directory) stays reachable with external access
+#: off, so ``COPY ... TO '.tmp/x'`` and ``ATTACH`` wrote there, and a ``.tmp`` symlink shipped
+#: in a cloned repository reached any folder. The store's queries are small and need no spill.
+SQL_CONNECT_CONFIG = {"temp_directory": ""}
 
 Warn = Callable[[str], None]
 
@@ -62,16 +69,7 @@ def safe_name(text: str) -> str:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_bytes(path, data)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -91,7 +89,8 @@ def check_job_file(path: Path) -> str | None:
     from .records import schema
 
     try:
-        found = pq.read_schema(path)
+        with open_binary(path) as fh:  # a named pipe or a device is refused, never blocks
+            found = pq.read_schema(fh)
     except Exception as exc:  # ArrowInvalid, OSError: anything unreadable is skipped
         return f"not a readable Parquet file ({_first_line(exc)})"
     missing = [c for c in REQUIRED_COLUMNS if c not in found.names]
@@ -127,8 +126,76 @@ def _compatible(have, want) -> bool:
     return False
 
 
-def read_job_file(path: Path) -> pa.Table:
-    """One job file as a table of the current schema (columns it lacks are null)."""
+#: Latest ``started_at`` a row may carry (Python's datetime ends at year 9999).
+_MAX_TIME_US = 253402300799 * 1_000_000
+#: Columns that must be non-empty in every row (a row without them cannot be shown or joined).
+NAMED_COLUMNS = ("model", "metric")
+
+
+def check_rows(table: pa.Table, path: Path | str = "", warn: Warn | None = None) -> pa.Table:
+    """Check a job file's rows; raise ``ValueError`` for a file that cannot be read as rows
+    (an empty name, a time past year 9999, more than a job's rows nested), else return the
+    table with every row whose figure cannot be true turned into a failed row with the reason.
+
+    A row cannot be true when its status or method is unknown (it is no figure), or its value
+    lies outside its metric's domain (``metrics.py``: a NaN, infinite, zero or negative latency,
+    a negative size...). Such rows keep their place, with ``value`` null, status ``failed``
+    and the reason; ``warn`` hears one line per file that had any.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .components import METHODS
+    from .metrics import get_metrics
+    from .records import STATUSES
+
+    for name in NAMED_COLUMNS:
+        column = table.column(name)
+        if column.null_count or (len(column) and pc.any(pc.equal(pc.utf8_length(column), 0)).as_py()):
+            raise ValueError(f"a row has an empty {name}")
+    times = table.column("started_at")
+    if times.null_count < len(times):
+        micros = pc.cast(pc.cast(times, pa.timestamp("us")), pa.int64())
+        low, high = pc.min(micros).as_py(), pc.max(micros).as_py()
+        if high is not None and (high > _MAX_TIME_US or low < -62135596800 * 1_000_000):
+            raise ValueError("a row's started_at is outside years 1-9999")
+    duration = table.column("duration_s").to_pylist()
+    if any(d is not None and not (math.isfinite(d) and d >= 0) for d in duration):
+        raise ValueError("a row's duration_s is not a non-negative finite number")
+    metrics = get_metrics()
+    values = table.column("value").to_pylist()
+    statuses = table.column("status").to_pylist()
+    methods = table.column("method").to_pylist()
+    names = table.column("metric").to_pylist()
+    reasons = table.column("reason").to_pylist()
+    bad = []
+    for i, (value, status, method, name) in enumerate(zip(values, statuses, methods, names, strict=True)):
+        if status not in STATUSES:
+            problem = f"unknown status {status!r}: not a figure"
+        elif method not in METHODS and value is not None:
+            problem = f"unknown method {method!r}: not a figure"
+        elif status == "ok" or value is not None:
+            problem = metrics.problem(name, value)
+        else:
+            problem = None
+        if problem:
+            bad.append(problem)
+            values[i], statuses[i] = None, "failed"
+            reasons[i] = f"refused when read: {problem}" + (f" ({reasons[i]})" if reasons[i] else "")
+    if not bad:
+        return table
+    if warn:
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        warn(f"{path}: {len(bad)} row(s) with a figure that cannot be true shown as failed ({bad[0]}{more})")
+    for name, column in (("value", values), ("status", statuses), ("reason", reasons)):
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, table.schema.field(index), pa.array(column, table.schema.field(index).type))
+    return table
+
+
+def read_job_file(path: Path, warn: Warn | None = None) -> pa.Table:
+    """One job file as a table of the current schema (columns it lacks are null), its rows
+    checked (:func:`check_rows`)."""
     import pyarrow.parquet as pq
 
     from .records import schema
@@ -136,7 +203,9 @@ def read_job_file(path: Path) -> pa.Table:
     reason = check_job_file(path)
     if reason:
         raise ValueError(reason)
-    return pq.read_table(path, schema=schema())
+    with open_binary(path) as fh:
+        table = pq.read_table(fh, schema=schema())
+    return check_rows(table, path, warn)
 
 
 def read_results(path: str | Path, warn: Warn | None = None) -> pa.Table:
@@ -174,7 +243,7 @@ def _read_files(files: list[Path], warn: Warn) -> pa.Table:
         if f.name.startswith("."):  # a job file being written (see write_job)
             continue
         try:
-            tables.append(read_job_file(f))
+            tables.append(read_job_file(f, warn))
         except Exception as exc:  # one bad file must not hide the others
             warn(f"skipped {f}: {_first_line(exc)}")
     if not tables:
@@ -284,10 +353,10 @@ class ResultsStore:
     def manifest(self, run_id: str) -> dict[str, Any]:
         path = self.run_dir(run_id) / "run.json"
         try:
-            data = json.loads(path.read_text())
+            data = load_json(path)  # a pipe, a huge or deeply nested file: refused, never a hang
         except FileNotFoundError:
             raise UsageError(f"no run {run_id!r} in {self.root} (see `zoo-bench results --list`)") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:
             raise UsageError(f"run {run_id!r}: {path} is not readable JSON ({_first_line(exc)})") from None
         if not isinstance(data, dict):
             raise UsageError(f"run {run_id!r}: {path} is not a run manifest (a JSON object)")
@@ -344,7 +413,7 @@ class ResultsStore:
         if not self.job_files(run_id):
             raise UsageError(f"no results in {self.root}; start a run with `zoo-bench run`")
         table = self.read(run_id)
-        con = duckdb.connect(":memory:")
+        con = duckdb.connect(":memory:", config=dict(SQL_CONNECT_CONFIG))
         try:
             con.register("results", table)
             for name, value in SQL_SANDBOX.items():  # lock_configuration last: the dict keeps order
@@ -361,13 +430,51 @@ class ResultsStore:
             con.close()
 
 
+def table_columns(table: pa.Table) -> tuple[list[str], list[list[Any]]]:
+    """Headers (made unique: ``a``, ``a_2``) and the columns of any table as Python values.
+
+    What an SQL query returns can hold values Python cannot represent (DuckDB's ``infinity``
+    timestamp, year 10000, a ``date`` of 2^31 days): such a column is shown as Arrow's text for
+    it instead, never a traceback.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    headers: list[str] = []
+    seen: dict[str, int] = {}
+    for name in table.column_names:
+        name = name or "column"
+        seen[name] = seen.get(name, 0) + 1
+        headers.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    columns = []
+    for column in table.columns:
+        try:
+            values = column.to_pylist()
+        except (OverflowError, ValueError, TypeError, NotImplementedError, pa.ArrowException):
+            try:
+                values = pc.cast(column, pa.string()).to_pylist()
+            except pa.ArrowException:
+                values = [str(v) for v in column]
+        columns.append(values)
+    return headers, columns
+
+
+def table_rows(table: pa.Table) -> tuple[list[str], list[list[Any]]]:
+    """:func:`table_columns` as rows."""
+    headers, columns = table_columns(table)
+    return headers, [list(row) for row in zip(*columns, strict=True)] if columns else []
+
+
 def _write_parquet(records: list[Record], path: Path) -> None:
     """Write to a hidden temporary name in the same folder, then rename into place."""
     import pyarrow.parquet as pq
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(tmp, "wb") as fh:  # a Python file object, so a write error surfaces as OSError
+        # a fresh name, never through a link planted in a shared store (O_EXCL | O_NOFOLLOW);
+        # a Python file object, so a write error surfaces as OSError
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        with os.fdopen(fd, "wb") as fh:
             pq.write_table(to_table(records), fh)
         os.replace(tmp, path)
     except BaseException:

@@ -121,8 +121,46 @@ def _set_parent_death_signal(sig: int) -> bool:
         return False
 
 
-def guard_lifetime(parent_pid: int | None, timeout_s: float | None) -> None:
-    """Make this process die with ``parent_pid`` and after ``timeout_s`` (+ a grace)."""
+def group_rss_mb(root: int | None = None) -> float:
+    """Resident memory (MiB) of this process and every process it started, recursively (Linux
+    ``/proc``; 0 elsewhere)."""
+    total_kb, todo, seen = 0, [root or os.getpid()], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+                    break
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total_kb / 1024.0
+
+
+#: Where the worker writes why it stopped itself (set by main: the request's result file).
+_RESULT_FILE: Path | None = None
+
+
+def _die_with_result(why: str) -> None:
+    """Record ``why`` as the stage's failed result (the parent reports it), then :func:`_die`."""
+    if _RESULT_FILE is not None:
+        try:
+            tmp = _RESULT_FILE.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"status": "failed", "reason": why, "figures": [], "artifact": None}))
+            tmp.replace(_RESULT_FILE)
+        except OSError:
+            pass
+    _die(why)
+
+
+def guard_lifetime(parent_pid: int | None, timeout_s: float | None, memory_limit_mb: float | None = None) -> None:
+    """Make this process die with ``parent_pid``, after ``timeout_s`` (+ a grace), and when it
+    and its tools hold more than ``memory_limit_mb`` of resident memory."""
     if parent_pid:
         signal.signal(signal.SIGTERM, lambda signum, frame: _die("the zoo-bench run that started it ended"))
         _set_parent_death_signal(signal.SIGTERM)
@@ -135,18 +173,26 @@ def guard_lifetime(parent_pid: int | None, timeout_s: float | None) -> None:
             if parent_pid and os.getppid() != parent_pid:
                 _die(f"its parent {parent_pid} is gone")
             if deadline is not None and time.monotonic() > deadline:
-                _die(f"the stage ran past its timeout of {timeout_s:g} s")
-            time.sleep(WATCH_INTERVAL_S)
+                _die_with_result(f"the stage ran past its timeout of {timeout_s:g} s")
+            if memory_limit_mb:
+                used = group_rss_mb()
+                if used > memory_limit_mb:
+                    _die_with_result(f"the stage used {used:.0f} MiB of memory, more than its limit of "
+                                     f"{memory_limit_mb:.0f} MiB, and was killed (raise it with "
+                                     "$ZOO_BENCH_STAGE_MEMORY_MB, 0 for no limit)")
+            time.sleep(WATCH_INTERVAL_S / 5 if memory_limit_mb else WATCH_INTERVAL_S)
 
     threading.Thread(target=watch, name="zoo-bench-watchdog", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    global _RESULT_FILE
     request = json.loads(Path(argv[0]).read_text())
-    guard_lifetime(request.get("parent_pid"), request.get("timeout_s"))
-    result = run_request(request)
     out = Path(request["result"])
+    _RESULT_FILE = out
+    guard_lifetime(request.get("parent_pid"), request.get("timeout_s"), request.get("memory_limit_mb"))
+    result = run_request(request)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, default=str))
     tmp.replace(out)

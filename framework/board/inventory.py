@@ -96,6 +96,10 @@ class Board:
         return facts
 
 
+#: Largest boards file read (a few boards take a few KiB).
+BOARDS_MAX_BYTES = 1 << 20
+
+
 def user_boards_file() -> Path:
     """``$XDG_CONFIG_HOME/zoo-bench/boards.toml`` (``~/.config/...`` when unset)."""
     config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -106,7 +110,7 @@ def boards_file(options: Mapping[str, Any] | None = None) -> Path:
     """Where the inventory is: option ``boards``, else ``$ZOO_BENCH_BOARDS``, else the user's
     config file (:func:`user_boards_file`). Never ``./boards.toml`` unless it is named."""
     value = (options or {}).get("boards") or os.environ.get(BOARDS_ENV)
-    return Path(str(value)).expanduser() if value else user_boards_file()
+    return _expand(Path(str(value)), "--boards") if value else user_boards_file()
 
 
 def _not_found(path: Path) -> str:
@@ -118,10 +122,18 @@ def _not_found(path: Path) -> str:
             f"{user_boards_file()}; see docs/boards.md){hint}")
 
 
+def _expand(path: Path, what: str) -> Path:
+    """``~`` and ``~user`` expanded; an unknown user is a :class:`UsageError`, not a traceback."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        raise UsageError(f"{what}: {path} names a home folder that does not exist") from None
+
+
 def _path(value: Any, base: Path, key: str, where: str) -> Path:
     if not isinstance(value, str) or not value or "\x00" in value:
         raise UsageError(f"{where}: {key} must be a path string")
-    path = Path(value).expanduser()
+    path = _expand(Path(value), f"{where}: {key}")
     return path if path.is_absolute() else (base / path)
 
 
@@ -194,13 +206,21 @@ def _board(board_id: str, table: Any, file: Path) -> Board:
 
 def load_boards(path: Path) -> dict[str, Board]:
     """Every board of an inventory file, by id. Raises :class:`UsageError` naming the problem."""
+    from ..safe_io import read_bytes
+
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
+    try:  # a named pipe, a folder, a huge file: refused, never a hang (safe_io)
+        data = tomllib.loads(read_bytes(path, BOARDS_MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"boards file {path} does not exist (see docs/boards.md)") from None
+    except OSError as exc:
+        raise UsageError(f"boards file {path} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"boards file {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"boards file {path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"boards file {path} nests arrays or tables too deeply") from None
     extra = sorted(set(data) - {"boards"})
     if extra:
         raise UsageError(f"boards file {path}: unknown top-level key(s) {', '.join(extra)}; boards go in "
@@ -226,7 +246,7 @@ def no_board_reason(options: Mapping[str, Any] | None, target_id: str) -> str | 
     then fails with that error (:func:`select_board`).
     """
     path = boards_file(options)
-    if not path.is_file():
+    if not path.exists():  # a pipe or a folder: select_board says what it is
         return f"no board for target {target_id}: {_not_found(path)}"
     try:
         boards = load_boards(path)

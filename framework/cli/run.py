@@ -13,6 +13,12 @@ from ..table import format_table
 from ._common import DEFAULT_MODEL, DEFAULT_TARGET, _parse_kv, _registry, _timeout
 
 
+def _label(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from ..run_facts import check_label
+
+    return check_label(value)
+
+
 @click.command()
 @click.option("--model", "-m", "models", multiple=True, default=[DEFAULT_MODEL], show_default=True,
               help="Model names, family names, globs (efficientnet_lite*), 'all' or model files; comma lists allowed.")
@@ -48,8 +54,10 @@ from ._common import DEFAULT_MODEL, DEFAULT_TARGET, _parse_kv, _registry, _timeo
               help="local: threads of this process; dask: a Dask cluster (--address, else a LocalCluster "
                    "of --jobs workers).")
 @click.option("--address", metavar="tcp://HOST:PORT", help="Dask scheduler to use with --executor dask.")
+@click.option("--label", callback=_label, help="A name for this run (nightly-42, baseline, ...): "
+              "`history --label`, `compare --baseline LABEL`.")
 def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, resolution, boards, extra,
-        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address) -> None:
+        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address, label) -> None:
     """Run models x targets and store one row per figure.
 
     \b
@@ -82,7 +90,7 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
         result = api.run(list(models), list(targets), output=output, dataset=dataset, boards=boards,
                          options=options, classes=classes, resolution=resolution, jobs=jobs, executor=executor,
                          address=address, cache_dir=cache_dir, force=force, stage_timeout_s=timeout,
-                         progress=not quiet, on_start=announce, argv=sys.argv, registry=registry)
+                         progress=not quiet, on_start=announce, argv=sys.argv, registry=registry, label=label)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (execute.Interrupted): recorded by the API
         run_dir = getattr(exc, "run_dir", None)
         if run_dir is None:  # before the run was recorded: nothing to point at
@@ -96,12 +104,14 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
             "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
                       "stages": r.stage_statuses()} for r in results],
-            "counts": counts, "unsaved": store.unsaved_json(),
+            "counts": counts, "unsaved": store.unsaved_json(), "warnings": result.warnings,
         }, indent=2, default=str))
     else:
         click.echo(summary_table(results))
         click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
                    f"rows: zoo-bench results --output {output} --run {run_id}")
+    for warning in result.warnings if not quiet else ():  # busy machine, governor (docs/ci.md)
+        click.echo(f"zoo-bench: warning: {warning}", err=True)
     for line in store.unsaved_report(rows_on_stdout=not as_json):
         click.echo(f"zoo-bench: error: {line}", err=True)
     if not as_json:  # rows that could be written nowhere else (in the JSON summary with --json)

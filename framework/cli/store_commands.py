@@ -23,7 +23,7 @@ from ._common import _joined, _registry
 @click.option("--json", "as_json", is_flag=True, help="Rows as JSON.")
 def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, all_rows: bool, as_json: bool) -> None:
     """Print a run's rows as a table (or query all runs with SQL)."""
-    from ..store import ResultsStore
+    from ..store import ResultsStore, table_rows
 
     store = ResultsStore(output)
     if list_runs:
@@ -31,20 +31,22 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
         for rid in store.run_ids():
             m = store.manifest(rid)
             rows.append([rid, str(m.get("status", "")), _joined(m.get("models"))[:40], _joined(m.get("targets")),
-                         json.dumps(m.get("jobs", {}), default=str), m.get("duration_s")])
-        click.echo(format_table(["run", "status", "models", "targets", "jobs", "seconds"], rows))
+                         json.dumps(m.get("jobs", {}), default=str), m.get("duration_s"), str(m.get("label") or ""),
+                         "busy" if m.get("busy") is True else ""])
+        click.echo(format_table(["run", "status", "models", "targets", "jobs", "seconds", "label", "machine"], rows))
         return
     if sql:
         table = store.query(sql)
     else:
         table = store.read(store.resolve_run(run_id))
-    records = table.to_pylist()
+    headers, values = table_rows(table)  # any SQL result, duplicate names or out-of-range dates
     if as_json:
-        click.echo(json.dumps(records, indent=2, default=str))
+        click.echo(json.dumps([dict(zip(headers, row, strict=True)) for row in values], indent=2, default=str))
         return
     if sql:
-        click.echo(format_table(table.column_names, [list(r.values()) for r in records]))
+        click.echo(format_table(headers, values))
         return
+    records = [dict(zip(headers, row, strict=True)) for row in values]
     shown = [r for r in records if all_rows or r["metric"] != "stage_seconds" or r["status"] != "ok"]
     rows = []
     for r in shown:
@@ -77,8 +79,14 @@ def results(output: Path, run_id: str | None, sql: str | None, list_runs: bool, 
 @click.option("--exit-zero", is_flag=True, help="Report only: exit 0 even when something regressed.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print a markdown table (pull request, chat).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--baseline", metavar="RUN|LABEL",
+              help="Compare against this run, or the latest finished run with this label (`run --label`).")
+@click.option("--first-run-ok", is_flag=True,
+              help="Exit 0 with a note when there is nothing to compare against yet (fewer than two finished "
+                   "runs, or the baseline's only run is NEW: a new store's first night).")
 def compare(base_run, new_run, output, latency_threshold, memory_threshold, accuracy_threshold, other_threshold,
-            show_all, require_fresh, fail_on_regression, exit_zero, as_markdown, as_json) -> None:
+            show_all, require_fresh, fail_on_regression, exit_zero, as_markdown, as_json, baseline,
+            first_run_ok) -> None:
     """Compare two runs (default: the last two finished runs) for CI.
 
     \b
@@ -88,19 +96,32 @@ def compare(base_run, new_run, output, latency_threshold, memory_threshold, accu
     Exit code 1 when a figure regressed, a stage broke, a figure is gone or NEW did not
     finish; 0 otherwise; 2 for bad input.
     \b
-    Example, in a nightly CI job:
-      zoo-bench run -m mobilenet_v2_0.35_128 -t cpu --rerun run && zoo-bench compare --markdown
+    Example, in a nightly CI job (docs/ci.md):
+      zoo-bench run -m mobilenet_v2_0.35_128 -t cpu --rerun run --label nightly-42
+      zoo-bench compare --baseline baseline --first-run-ok --markdown
     """
     from ..reports.compare import Thresholds
-    from ..reports.compare_report import compare_runs, format_markdown, format_terminal, pick_runs, to_json
+    from ..reports.compare_report import compare_runs, format_markdown, format_terminal, to_json
     from ..store import ResultsStore
 
     if as_json and as_markdown:
         raise UsageError("choose one of --json and --markdown")
     thresholds = Thresholds(latency_threshold, memory_threshold, accuracy_threshold, other_threshold)
     store = ResultsStore(output)
-    base_id, new_id = pick_runs(store, base_run, new_run)
+    try:
+        base_id, new_id = _compared_runs(store, base_run, new_run, baseline)
+    except UsageError as exc:
+        from ..reports.compare_report import finished_runs
+
+        # only "nothing to compare yet" is ok: a wrong run id or label stays an error
+        if not first_run_ok or (len(finished_runs(store)) >= 2 and "its only run is" not in str(exc)):
+            raise
+        click.echo(f"zoo-bench: note: nothing to compare yet (--first-run-ok): {exc}", err=True)
+        if as_markdown:
+            click.echo(f"**zoo-bench compare: first run**\n\nNothing to compare against yet: {exc}")
+        return
     comparison = compare_runs(store, base_id, new_id, thresholds)
+    machine = _machine_notes(store, base_id, new_id)  # on stdout with the verdicts: a busy machine is common
     if require_fresh and comparison.cached():
         raise UsageError(f"run {new_id} served {len(comparison.cached())} measurements from the cache "
                          "(--require-fresh); re-measure with `zoo-bench run ... --rerun run`")
@@ -108,13 +129,45 @@ def compare(base_run, new_run, output, latency_threshold, memory_threshold, accu
         for note in comparison.notes:
             click.echo(f"zoo-bench: note: {note}", err=True)
     if as_json:
-        click.echo(to_json(comparison, show_all))
+        click.echo(json.dumps({**json.loads(to_json(comparison, show_all)), "machine_notes": machine}, indent=2))
     elif as_markdown:
-        click.echo(format_markdown(comparison, show_all))
+        click.echo("\n".join([format_markdown(comparison, show_all), *(f"\n> ⚠ {n}" for n in machine)]))
     else:
-        click.echo(format_terminal(comparison, show_all))
+        click.echo("\n".join([format_terminal(comparison, show_all), *(f"machine: {n}" for n in machine)]))
     if comparison.failed() and not exit_zero:
         sys.exit(1)
+
+
+def _compared_runs(store, base_run: str | None, new_run: str | None, baseline: str | None) -> tuple[str, str]:
+    """(base, new): ``--baseline`` pins the base (a run or a label), else `pick_runs`' defaults."""
+    from ..reports.compare_report import pick_runs
+    from ..reports.history_runs import resolve_baseline
+
+    if baseline is None:
+        return pick_runs(store, base_run, new_run)
+    if new_run is not None:
+        raise UsageError("give --baseline and at most one run (NEW), not two runs")
+    new_id = pick_runs(store, None, base_run or "latest")[1]
+    base_id = resolve_baseline(store, baseline, new_id)
+    if base_id == new_id:
+        raise UsageError(f"--baseline {baseline!r} is the run being judged ({new_id}); nothing to compare yet")
+    return base_id, new_id
+
+
+def _machine_notes(store, *run_ids: str) -> list[str]:
+    """The machine warnings (busy, governor) that the runs' manifests recorded (docs/ci.md)."""
+    from ..reports.history_runs import run_info
+
+    notes = []
+    for rid in run_ids:
+        try:
+            info = run_info(store, rid)
+        except UsageError:
+            continue
+        busy = [w.removeprefix("busy machine ") for w in info.warnings if w.startswith("busy machine")]
+        if busy:
+            notes.append(f"run {rid} was timed on a busy machine ({'; '.join(busy)})")
+    return notes
 
 
 @click.command()

@@ -76,7 +76,12 @@ def measured_points(rows: list[dict[str, Any]], targets: set[str], stage: str | 
     estimates: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         if r["method"] == "model-estimate" and r["metric"] == "latency_mean_ms" and r["status"] == "ok":
-            estimates[(r["model"], r["target"])] = json.loads(r["extra"] or "{}")
+            try:  # a store is untrusted input: an extra that is not a JSON object is no estimate
+                extra = json.loads(r["extra"] or "{}")
+            except ValueError:
+                extra = None
+            if isinstance(extra, dict):
+                estimates[(r["model"], r["target"])] = extra
     points, used, notes = [], {}, []
     for r in rows:
         if (r["method"] != "measured-board" or r["metric"] != "latency_mean_ms" or r["status"] != "ok"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,14 +43,20 @@ class PointsFile:
 
 def load_points(path: Path) -> PointsFile:
     """Read and check one points file; a malformed file is a :class:`UsageError` naming it."""
-    try:
-        raw = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read points file {path}: {exc}") from None
+    raw = _load_json_object(path, "points file")
     pf = PointsFile(Path(path), raw.get("sources", {}), raw.get("targets", {}), raw.get("models", {}),
                     raw.get("points", []))
+    for name, section, kind in (("sources", pf.sources, dict), ("targets", pf.targets, dict),
+                                ("models", pf.models, dict), ("points", pf.points, list)):
+        if not isinstance(section, kind):
+            raise UsageError(f"{path}: {name} is not a JSON {'object' if kind is dict else 'list'}")
     for i, p in enumerate(pf.points):
+        if not isinstance(p, dict):
+            raise UsageError(f"{path}: point {i} is not a JSON object")
         missing = [k for k in _POINT_KEYS if k not in p]
+        if not missing and positive_problem(p["value"]):
+            raise UsageError(f"{path}: point {i} ({p['model']} on {p['target']}) has value {p['value']!r}: "
+                             f"{positive_problem(p['value'])}")
         if missing:
             raise UsageError(f"{path}: point {i} lacks {', '.join(missing)}")
         if p["source"] not in pf.sources:
@@ -88,7 +93,36 @@ def load_workloads(path: Path = WORKLOADS_FILE) -> dict[str, dict[str, Any]]:
     """Model name -> cached entry (``definition``, ``workload``, ``baselines``)."""
     if not path.is_file():
         return {}
-    return json.loads(path.read_text()).get("models", {})
+    models = _load_json_object(path, "workloads file").get("models", {})
+    if not isinstance(models, dict) or not all(isinstance(v, dict) for v in models.values()):
+        raise UsageError(f"{path}: models is not a JSON object of objects")
+    return models
+
+
+def positive_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a latency or a size an estimator fits on (``None`` when it can):
+    a log-linear fit needs positive finite numbers (zero, negative and NaN are refused)."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "not a number"
+    if not math.isfinite(value) or value <= 0:
+        return "not a positive finite number"
+    return None
+
+
+def _load_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from ``path`` (safe_io: no pipe, no huge or deeply nested file), else one
+    :class:`UsageError` line naming it."""
+    from ..safe_io import load_json
+
+    try:
+        raw = load_json(path, 64 * 1024 * 1024)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f"{what} {path} is not a JSON object")
+    return raw
 
 
 def is_holdout(point: dict[str, Any]) -> bool:

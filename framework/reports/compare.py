@@ -21,26 +21,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
+from ..metrics import MetricRegistry, get_metrics
 from .noise import STATISTICS, RatioInterval, ratio_interval
 
-#: metric -> +1 when higher is better, -1 when lower is better. Others are reported, not judged.
-DIRECTION = {
-    "latency_p50_ms": -1, "latency_p90_ms": -1, "latency_p99_ms": -1, "latency_mean_ms": -1, "init_ms": -1,
-    "inferences_per_s": 1, "npu_cycles": -1, "npu_op_share": 1, "cpu_ops": -1,
-    "top1": 1, "top1_float": 1, "top1_int8": 1, "top5_float": 1, "top5_int8": 1, "int8_agreement": 1,
-}
-ACCURACY = {"top1", "top1_float", "top1_int8", "top5_float", "top5_int8", "int8_agreement"}
-LATENCY = {"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_mean_ms", "init_ms", "inferences_per_s"}
 FAILURES = ("regression", "broken", "gone")
 
 Key = tuple[str, str, str, str, str, str]  # model, target, stage, metric, variant, qualifier
 
 
-def direction(metric: str) -> int:
-    """+1 (higher is better), -1 (lower is better) or 0 (not judged). Every memory figure is lower-better."""
-    if metric in DIRECTION:
-        return DIRECTION[metric]
-    return -1 if metric.endswith("_kib") else 0
+def direction(metric: str, metrics: MetricRegistry | None = None) -> int:
+    """+1 (higher is better), -1 (lower is better) or 0 (not judged), from the metric registry
+    (``metrics.py``): a metric registered with ``compared=False``, a single-sample figure
+    (``init_ms``: one measurement, too noisy for a fixed threshold) and a metric nobody
+    registered are informational."""
+    known = (metrics or get_metrics()).get(metric)
+    if known is None or not known.compared or known.noise == "single-sample":
+        return 0
+    return {"higher": 1, "lower": -1}.get(known.direction, 0)
+
+
+def _kind(metric: str, metrics: MetricRegistry | None = None) -> str:
+    """accuracy (judged in points), latency (ms, 1/s), memory (KiB) or other, by the metric's unit."""
+    known = (metrics or get_metrics()).get(metric)
+    unit = known.unit if known else ""
+    if known is not None and known.domain == "percent":
+        return "accuracy"
+    return {"ms": "latency", "1/s": "latency", "KiB": "memory"}.get(unit, "other")
 
 
 @dataclass(frozen=True)
@@ -60,11 +66,12 @@ class Thresholds:
 
     def for_metric(self, metric: str) -> tuple[float, str]:
         """(threshold, unit) for ``metric``: unit is '%' (relative) or 'points' (absolute)."""
-        if metric in ACCURACY:
+        kind = _kind(metric)
+        if kind == "accuracy":
             return self.accuracy_points, "points"
-        if metric in LATENCY:
+        if kind == "latency":
             return self.latency_pct, "%"
-        if metric.endswith("_kib"):
+        if kind == "memory":
             return self.memory_pct, "%"
         return self.other_pct, "%"
 
@@ -210,6 +217,14 @@ def compare_rows(base_rows: list[dict[str, Any]], new_rows: list[dict[str, Any]]
             verdict = "fixed"
         elif b_status != "ok":
             verdict, reason = "same", n.get("reason") or ""
+        elif metric != "stage_seconds" and _impossible(metric, n["value"]):
+            # a figure that cannot be true (NaN, missing, zero or negative latency) is no result
+            verdict, reason = "broken", f"the new figure cannot be true: {_impossible(metric, n['value'])}"
+        elif metric != "stage_seconds" and _impossible(metric, b["value"]):
+            verdict, reason = "same", f"the base figure cannot be true ({_impossible(metric, b['value'])}): not judged"
+        elif metric != "stage_seconds" and direction(metric) == 0 and (known := get_metrics().get(metric)) \
+                and known.noise == "single-sample":
+            verdict, reason = "same", "a single measurement: informational, not judged on a threshold"
         elif metric != "latency_p50_ms" and metric in STATISTICS and _samples(base, key) and _samples(new, key):
             # tails and means of a sampled distribution move with the machine's load; the median decides
             verdict, reason = "same", "judged by the median (latency_p50_ms) of the same samples"
@@ -222,6 +237,13 @@ def compare_rows(base_rows: list[dict[str, Any]], new_rows: list[dict[str, Any]]
         method = (n or b or {}).get("method", "")
         changes.append(Change(key, b_val, n_val, b_status, n_status, method, verdict, reason, cached, interval))
     return changes
+
+
+def _impossible(metric: str, value: Any) -> str | None:
+    """Why an ok row's value cannot be a figure of ``metric``: missing, or outside its domain."""
+    if value is None:
+        return f"{metric} has no value"
+    return get_metrics().problem(metric, value)
 
 
 def is_failure(change: Change) -> bool:

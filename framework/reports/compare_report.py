@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..table import fmt_value, format_table
-from .compare import Change, Comparison, Thresholds, compare_rows
+from .compare import Change, Comparison, Thresholds, _kind, compare_rows
 
 if TYPE_CHECKING:
     from ..store import ResultsStore
@@ -74,7 +74,7 @@ def _ordered(changes: list[Change], show_all: bool) -> list[Change]:
 
 
 def _delta(c: Change) -> str:
-    if c.key[3] in ("top1", "top1_float", "top1_int8", "top5_float", "top5_int8", "int8_agreement"):
+    if _kind(c.key[3]) == "accuracy":  # percentages change by points (metric registry)
         if c.base is not None and c.new is not None:
             return f"{c.new - c.base:+.2f} pt"
         return ""

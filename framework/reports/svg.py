@@ -164,3 +164,182 @@ def capacity_bars(items: list[tuple[str, float, float, float, str]], width: int 
                             f'stroke-width="2"><title>{cap:,.0f} KiB</title></line>')
     body.append("</g>")
     return _svg(width, height, "memory needed against the board's memory", body)
+
+
+# --- trend charts for `zoo-bench history` (small multiples: one figure over runs) -------------------
+
+STEP_COLORS = {"regression": "#d62728", "improvement": "#2ca02c", "up": "#1f77b4", "down": "#1f77b4",
+               "pending": "#555"}
+TOOL_CHANGE_COLOR = "#ff7f0e"
+MISSING_COLOR = "#d62728"
+#: average advance of a character at font-size 11 in a sans-serif font, to lay out legends without a browser
+CHAR_W = 6.4
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    x: int  # run number, 1-based, as in the page's run table
+    y: float
+    low: float | None
+    high: float | None
+    color: str
+    hollow: bool  # a run flagged as taken on a busy machine
+    title: str
+
+
+@dataclass(frozen=True)
+class TrendMark:
+    """A step (at a point) or a tool-version change (between a point and the one before it)."""
+
+    x: int
+    kind: str  # regression, improvement, up, down (steps), pending (an unconfirmed shift), tool, missing
+    title: str
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values covering [lo, hi] (1, 2, 2.5, 5 x 10^k steps)."""
+    if hi <= lo:
+        hi = lo + (abs(lo) or 1.0) * 0.1
+    raw = (hi - lo) / max(count - 1, 1)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.floor(lo / step) * step
+    ticks = []
+    v = first
+    while v <= hi + step * 1e-9:
+        ticks.append(round(v, 12))
+        v += step
+    if ticks[-1] < hi:
+        ticks.append(round(v, 12))
+    return ticks
+
+
+def compact_number(v: float) -> str:
+    """A tick label of at most ~6 characters: 0.25, 12.5, 1,250, 12.5k, 3.2M."""
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:.3g}M"
+    if a >= 1e4:
+        return f"{v / 1e3:.3g}k"
+    if a >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.4g}"
+
+
+def _swatch(kind: str, color: str, x: float, y: float) -> str:
+    """A legend's sample mark at (x, baseline y), 10 px wide."""
+    cx, cy = x + 5, y - 4
+    if kind == "dot":
+        return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{color}"/>'
+    if kind == "hollow":
+        return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="#fff" stroke="{color}" stroke-width="1.5"/>'
+    if kind == "whisker":
+        return f'<line x1="{cx:.1f}" y1="{cy - 6:.1f}" x2="{cx:.1f}" y2="{cy + 5:.1f}" stroke="{color}"/>'
+    if kind == "level":
+        return (f'<line x1="{x:.1f}" y1="{cy:.1f}" x2="{x + 10:.1f}" y2="{cy:.1f}" stroke="{color}" '
+                'stroke-dasharray="3 2"/>')
+    if kind == "tool":
+        return (f'<line x1="{cx:.1f}" y1="{cy - 6:.1f}" x2="{cx:.1f}" y2="{cy + 5:.1f}" stroke="{color}" '
+                'stroke-width="2" stroke-dasharray="3 2"/>')
+    if kind == "missing":
+        return f'<path d="M{x + 1:.1f} {cy - 4:.1f} l8 8 m0 -8 l-8 8" stroke="{color}" stroke-width="2"/>'
+    if kind == "pending":
+        return f'<path d="M{cx:.1f} {cy + 5:.1f} l-5 -9 h10 z" fill="#fff" stroke="{color}"/>'
+    return f'<path d="M{cx:.1f} {cy + 5:.1f} l-5 -9 h10 z" fill="{color}"/>'  # a step
+
+
+def _legend(items: list[tuple[str, str, str]], x0: float, y0: float, width: float) -> tuple[list[str], float]:
+    """(swatch kind, colour, text) items flowing left to right, wrapping at ``width``; the marks and the height."""
+    body, x, y, row_h = ['<g class="legend">'], x0, y0, 15
+    for kind, color, text in items:
+        w = 14 + CHAR_W * len(text) + 12
+        if x > x0 and x + w > x0 + width:
+            x, y = x0, y + row_h
+        body.append(_swatch(kind, color, x, y))
+        body.append(f'<text x="{x + 14:.1f}" y="{y:.1f}" font-size="11">{escape(text)}</text>')
+        x += w
+    body.append("</g>")
+    return body, y - y0 + row_h
+
+
+def trend_chart(points: list[TrendPoint], marks: list[TrendMark], levels: list[tuple[int, int, float]],
+                y_label: str, title: str, legend_colors: dict[str, str], width: int = 430) -> str:
+    """One figure over runs: a dot per run (its 95 % interval as a whisker when there are raw samples), the
+    level of each segment between steps, a triangle at each step, a dashed line where a tool's version changed,
+    and a legend naming exactly what is drawn (``legend_colors``: method -> colour of the dots)."""
+    left, right, top, plot_h = 58, 14, 14, 150
+    items = [("dot", color, method) for method, color in legend_colors.items()]
+    if any(p.low is not None for p in points):
+        items.append(("whisker", "#333", "95 % interval"))
+    if levels:
+        items.append(("level", "#888", "level between steps"))
+    if any(p.hollow for p in points):
+        items.append(("hollow", "#333", "busy machine"))
+    for kind in ("regression", "improvement", "up", "down"):
+        if any(m.kind == kind for m in marks):
+            items.append(("step", STEP_COLORS[kind], f"step ({kind})"))
+    if any(m.kind == "pending" for m in marks):
+        items.append(("pending", STEP_COLORS["pending"], "shift in the newest run (pending)"))
+    if any(m.kind == "missing" for m in marks):
+        items.append(("missing", MISSING_COLOR, "no figure: stage failed or skipped"))
+    if any(m.kind == "tool" for m in marks):
+        items.append(("tool", TOOL_CHANGE_COLOR, "tool version changed"))
+    axis_y = top + plot_h
+    legend, legend_h = _legend(items, 8, axis_y + 50, width - 8 - right)
+    height = int(axis_y + 50 + legend_h)
+
+    values = [v for p in points for v in (p.y, p.low, p.high) if v is not None] + [lv for _, _, lv in levels]
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
+    ticks = nice_ticks(lo - pad, hi + pad)
+    # room for the longest tick label, right of the rotated axis label
+    left = max(left, int(24 + 6 + CHAR_W * max(len(compact_number(t)) for t in ticks)))
+    xs = sorted({p.x for p in points} | {m.x for m in marks if m.kind == "missing"}) or [1]
+    x = LinearScale(xs[0] - 0.5, xs[-1] + 0.5, left, width - right)
+    y = LinearScale(ticks[0], ticks[-1], axis_y, top)
+
+    body = ['<g class="axes">',
+            f'<line x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}" stroke="#333"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{axis_y}" stroke="#333"/>']
+    for t in ticks:
+        body.append(f'<line x1="{left}" y1="{y(t):.1f}" x2="{width - right}" y2="{y(t):.1f}" stroke="#eee"/>'
+                    f'<text x="{left - 4}" y="{y(t) + 4:.1f}" font-size="11" text-anchor="end">'
+                    f'{compact_number(t)}</text>')
+    every = max(1, math.ceil(len(xs) / 12))
+    for k, v in enumerate(xs):
+        if k % every == 0 or k == len(xs) - 1:
+            body.append(f'<text x="{x(v):.1f}" y="{axis_y + 15}" font-size="11" text-anchor="middle">{v}</text>')
+    body.append(f'<text x="{(left + width - right) / 2:.0f}" y="{axis_y + 32}" font-size="11" '
+                'text-anchor="middle">run # (oldest → newest)</text>')
+    mid = (top + axis_y) / 2
+    body.append(f'<text x="14" y="{mid:.0f}" font-size="11" text-anchor="middle" '
+                f'transform="rotate(-90 14 {mid:.0f})">{escape(y_label)}</text></g><g class="data">')
+    order = sorted(points, key=lambda p: p.x)
+    for start, end, level in levels:
+        x0, x1 = x(order[start].x) - 6, x(order[end].x) + 6
+        body.append(f'<line class="level" x1="{x0:.1f}" y1="{y(level):.1f}" x2="{x1:.1f}" y2="{y(level):.1f}" '
+                    f'stroke="#888" stroke-dasharray="3 2"><title>level {compact_number(level)}</title></line>')
+    for m in marks:
+        if m.kind == "tool":
+            px = x(m.x - 0.5)
+            body.append(f'<line class="tool-change" x1="{px:.1f}" y1="{top}" x2="{px:.1f}" y2="{axis_y}" '
+                        f'stroke="{TOOL_CHANGE_COLOR}" stroke-width="2" stroke-dasharray="3 2">'
+                        f'<title>{escape(m.title)}</title></line>')
+    for p in points:
+        if p.low is not None and p.high is not None:
+            body.append(f'<line x1="{x(p.x):.1f}" y1="{y(p.low):.1f}" x2="{x(p.x):.1f}" y2="{y(p.high):.1f}" '
+                        f'stroke="#333"><title>{escape(p.title)}</title></line>')
+        fill = "#fff" if p.hollow else p.color
+        body.append(f'<circle cx="{x(p.x):.1f}" cy="{y(p.y):.1f}" r="4" fill="{fill}" stroke="{p.color}" '
+                    f'stroke-width="1.5"><title>{escape(p.title)}</title></circle>')
+    for m in marks:
+        if m.kind == "missing":
+            body.append(f'<path class="missing" d="M{x(m.x) - 4:.1f} {axis_y - 12} l8 8 m0 -8 l-8 8" '
+                        f'stroke="{MISSING_COLOR}" stroke-width="2"><title>{escape(m.title)}</title></path>')
+        elif m.kind != "tool":
+            paint = (f'fill="#fff" stroke="{STEP_COLORS[m.kind]}"' if m.kind == "pending"
+                     else f'fill="{STEP_COLORS[m.kind]}"')
+            body.append(f'<path class="step" d="M{x(m.x):.1f} {top + 1} l-5 -9 h10 z" transform="translate(0 9)" '
+                        f'{paint}><title>{escape(m.title)}</title></path>')
+    body.append("</g>")
+    return _svg(width, height, title, body + legend)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.estimate.component import ModelEstimator
-from zoo_bench.plugin import hookimpl
+from zoo_bench.plugin import Metric, hookimpl
 
 from .estimate import Stm32FootprintEstimator
 from .mpu_runner import Stm32MpBoardRunner
@@ -47,6 +47,21 @@ def zoo_bench_register_runners(register):
 def zoo_bench_register_targets(register):
     for target in stm32_targets(_board_defaults()):
         register(target)
+
+
+@hookimpl
+def zoo_bench_register_metrics(register):
+    """The STM32 memory-fit figures (docs/metrics.md, "STM32 memory and NPU figures")."""
+    for name, what in (("runtime_ram_kib", "RAM of the runtime library"),
+                       ("code_flash_kib", "flash of the runtime's and network's code"),
+                       ("total_ram_kib", "RAM the board needs"), ("total_flash_kib", "flash the board needs"),
+                       ("internal_ram_kib", "activations in on-chip RAM"),
+                       ("external_ram_kib", "activations in external RAM")):
+        register(Metric(name, "KiB", "lower", "non-negative", True, "exact", what))
+    for name in ("fits_internal_ram", "fits_with_external_ram", "fits_internal_flash", "fits_with_external_flash"):
+        register(Metric(name, "bool", "higher", "bool", False, "exact", "1 when the model fits"))
+    for name in ("npu_epochs_hw", "npu_epochs_sw"):
+        register(Metric(name, "count", "none", "count", False, "exact", "STM32N6 epochs"))
 
 
 @hookimpl

@@ -124,7 +124,16 @@ class FakeRunner(Runner):
                 time.sleep(sleep_s)
 
         samples = time_calls(forward, int(ctx.options.get("warmup", 2)), int(ctx.options.get("runs", 20)))
-        return StageOutput(figures=latency_figures(samples, "measured-host", "numpy", np.__version__))
+        figures = latency_figures(samples, "measured-host", "numpy", np.__version__)
+        for bad, value in (("figure_nan", float("nan")), ("figure_negative", -3.0), ("figure_zero", 0.0)):
+            if broken(bad):  # a board tool's impossible output (hardening tests)
+                figures[0].value = value
+        if broken("memory_hog"):  # a stage that grows past its memory bound (hardening tests)
+            hog = np.ones(int(os.environ.get("ZB_FAKE_HOG_MB", "600")) * 131072)
+            time.sleep(5 + 0 * hog[0])
+        if broken("score_over_100"):  # a plugin-registered metric outside its own domain
+            figures.append(Figure("fake_score", 140.0, "%", "measured-host", "numpy", np.__version__))
+        return StageOutput(figures=figures)
 
 
 class FakeTarget(Target):
@@ -176,3 +185,10 @@ def zoo_bench_job_finished(job, result):
     note(f"job_finished {job.id} {result.status} {len(result.records)}")
     if broken("hook"):
         raise KeyError("observer bug")
+
+
+@hookimpl
+def zoo_bench_register_metrics(register):
+    from zoo_bench.plugin import Metric
+
+    register(Metric("fake_score", "%", "higher", "percent", True, "exact", "a score of the fake plugin"))

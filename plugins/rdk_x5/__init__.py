@@ -13,7 +13,7 @@ from pathlib import Path
 
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.formats import ArtifactFormat, register_format
-from zoo_bench.plugin import hookimpl
+from zoo_bench.plugin import Metric, hookimpl
 
 from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
@@ -64,3 +64,17 @@ def zoo_bench_register_targets(register):
 @hookimpl
 def zoo_bench_register_toolchains(register):
     register(HORIZON_TOOLCHAIN)  # `zoo-bench toolchain install horizon`
+
+
+@hookimpl
+def zoo_bench_register_metrics(register):
+    # hb_mapper's own figures (compile:hb_mapper, tool-estimate): domains checked on every row
+    register(Metric("bpu_ddr_bytes", "bytes", "lower", "non-negative", False, "exact",
+                    "DDR traffic per inference, hbdk-perf's static estimate"))
+    register(Metric("bpu_op_share", "fraction", "higher", "fraction", False, "exact",
+                    "share of the quantized model's nodes placed on the BPU"))
+    register(Metric("cpu_ops", "count", "lower", "count", False, "exact", "nodes hb_mapper leaves on the CPU"))
+    register(Metric("output_cosine_similarity", "ratio", "higher", "finite", False, "exact",
+                    "cosine similarity of the quantized model's output to the float model's (worst output)"))
+    register(Metric("node_cosine_similarity_min", "ratio", "higher", "finite", False, "exact",
+                    "lowest per-node cosine similarity in hb_mapper's node table"))

@@ -139,7 +139,8 @@ def _load() -> dict[str, Any]:
                       "compiled graph, not on weight values."),
             "how": {"builder": "python -m zoo_bench_rdk_x5.build_hbdk_perf", "onnx_opset": OPSET,
                     "calibration": f"{CALIBRATION_IMAGES} images of uniform random pixels 0..255 (seed 0)",
-                    "weights": "random (timm init with batch-norm scales in 0.5..1.5; Keras init)"},
+                    "weights": "random (timm init with batch-norm scales in 0.5..1.5; Keras init)",
+                    "config": "hb_config.py YAML: bayes-e, nv12, the network's mean/std, latency mode, O3"},
             "networks": {}}
 
 

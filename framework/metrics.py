@@ -8,7 +8,8 @@ against the metric's :attr:`Metric.domain`. ``compare`` reads :attr:`Metric.dire
 
 The core registers its own metrics (:data:`CORE_METRICS`); a plugin registers the metrics its
 components emit with the ``zoo_bench_register_metrics(register)`` hook. A metric nobody
-registered is checked only for being finite and is informational in ``compare``.
+registered is checked only for being finite and is informational in ``compare``, except a
+``*_kib`` name, a memory figure by convention (non-negative, lower is better).
 """
 
 from __future__ import annotations
@@ -68,11 +69,15 @@ def value_problem(name: str, value: Any, domain: str = "finite") -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"{name} = {value!r} is not a number"
-    if not math.isfinite(value):
+    try:
+        number = float(value)  # an integer past 1e308 overflows: not a figure either
+    except OverflowError:
+        return f"{name} is an integer too large to be a figure"
+    if not math.isfinite(number):
         return f"{name} = {value} is not finite"
     test, phrase = DOMAINS[domain]
-    if not test(float(value)):
-        return f"{name} = {value:g} cannot be true: it must be {phrase}"
+    if not test(number):
+        return f"{name} = {number:g} cannot be true: it must be {phrase}"
     return None
 
 
@@ -132,7 +137,12 @@ class MetricRegistry:
         self._metrics[metric.name] = metric
 
     def get(self, name: str) -> Metric | None:
-        return self._metrics.get(name)
+        """The metric ``name``; an unregistered ``*_kib`` name is a memory figure by convention
+        (KiB, lower is better, non-negative, judged), any other unregistered name ``None``."""
+        known = self._metrics.get(name)
+        if known is None and isinstance(name, str) and name.endswith("_kib") and len(name) > 4:
+            return Metric(name, "KiB", "lower", "non-negative", True, "exact", "a memory figure (by its name)")
+        return known
 
     def __contains__(self, name: object) -> bool:
         return name in self._metrics
@@ -142,7 +152,7 @@ class MetricRegistry:
 
     def problem(self, name: str, value: Any) -> str | None:
         """Why ``value`` cannot be a figure of ``name`` (an unregistered metric: any finite number)."""
-        metric = self._metrics.get(name)
+        metric = self.get(name)
         return metric.problem(value) if metric else value_problem(name, value)
 
 

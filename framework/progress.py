@@ -30,8 +30,10 @@ class Progress:
     def _say(self, text: str) -> None:
         if self.stream is None:
             return
+        from .table import terminal_safe  # names and reasons may come from someone else's files
+
         with self._lock:
-            print(text, file=self.stream, flush=True)
+            print(terminal_safe(text), file=self.stream, flush=True)
 
     def _prefix(self, job: Job) -> str:
         width = len(str(self.total))

@@ -97,6 +97,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _finite(value: Any) -> bool:
+    """A number that is a finite float (an integer past 1e308 is not)."""
+    try:
+        return math.isfinite(float(value))
+    except (OverflowError, TypeError, ValueError):
+        return False
+
+
 def _str_map(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
 
@@ -123,7 +131,7 @@ def validate_figure(data: Any, metrics: MetricRegistry | None = None) -> str | N
     value = data.get("value")
     if value is not None and not _is_number(value):
         return f"figure {name!r} has value {value!r} ({type(value).__name__}), not a number or null"
-    if value is not None and math.isinf(value):
+    if value is not None and isinstance(value, float) and math.isinf(value):
         return f"figure {name!r} has an infinite value"
     for key in ("unit", "tool", "tool_version"):
         if not isinstance(data.get(key, ""), str):
@@ -133,7 +141,7 @@ def validate_figure(data: Any, metrics: MetricRegistry | None = None) -> str | N
     samples = data.get("samples")
     if samples is not None and not (isinstance(samples, list) and all(_is_number(v) for v in samples)):
         return f"figure {name!r}: samples are not a list of numbers"
-    if samples and not all(math.isfinite(v) for v in samples):
+    if samples and not all(_finite(v) for v in samples):
         return f"figure {name!r}: a sample is not finite"
     if not isinstance(data.get("extra", {}), dict):
         return f"figure {name!r}: extra is not an object"
@@ -196,7 +204,7 @@ def validate_stored_result(data: Any, metrics: MetricRegistry | None = None) -> 
         started.timestamp()
     except (KeyError, TypeError, ValueError, OverflowError):
         return "started_at is missing or not an ISO time"
-    if not _is_number(data.get("duration_s")) or not math.isfinite(data["duration_s"]) or data["duration_s"] < 0:
+    if not _is_number(data.get("duration_s")) or not _finite(data["duration_s"]) or data["duration_s"] < 0:
         return "duration_s is missing or not a non-negative number"
     shas = data.get("files_sha256")
     if not _str_map(shas) or not all(_inside(k) for k in shas):

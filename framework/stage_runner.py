@@ -122,6 +122,9 @@ class StageRunner:
         self.cache = ArtifactCache(options.cache_dir, warn=self.progress.warn).open()
         #: the metric registry every figure is checked against (its domain) where it enters
         self.metrics = self.cache.metrics = metrics_for(registry.pm)
+        #: memory bound of each stage process in MiB (0: none); a bad $ZOO_BENCH_STAGE_MEMORY_MB
+        #: is a usage error here, before the run is recorded
+        self.stage_memory_mb = stage_memory_limit_mb(options.stage_memory_mb)
         removed = self.cache.clean_staging()
         if removed:
             self.progress.warn(f"removed {removed} staging folders left in {self.cache.root / 'tmp'} by dead runs")
@@ -320,7 +323,7 @@ class StageRunner:
             "parent_pid": os.getpid(),
             "timeout_s": self.opts.stage_timeout_s,
             # ... and when it and its tools hold more memory than this (MiB; 0: no limit)
-            "memory_limit_mb": stage_memory_limit_mb(self.opts.stage_memory_mb),
+            "memory_limit_mb": self.stage_memory_mb,
         }
         (staging / "request.json").write_text(json.dumps(request, default=str))
         log_file = staging / "stage.log"

@@ -115,7 +115,7 @@ def test_infinite_far_future_and_nameless_rows_never_crash_a_command(store, modu
     _write_variant(run, "year10000", table, "started_at", far)
     if command[0] == "compare":  # a second, identical run to compare with
         shutil.copytree(run, run.with_name(run.name[:-4] + "ffff"))
-    where = {"report": ["-r", str(store), "-o", str(tmp_path / "r.html")],
+    where = {"report": ["-o", str(store), "--html", str(tmp_path / "r.html")],
              "card": ["-o", str(store), "--cards-dir", str(tmp_path / "cards")]}.get(command[0], ["-o", str(store)])
     proc = run_cli([*command, *where], env=module_env, timeout=QUICK)
     _no_traceback(proc)
@@ -137,9 +137,10 @@ def test_impossible_rows_are_failed_rows_never_figures(store):
     assert len(got) == 3 * len(table)  # no row lost
     for r in got:
         if r["status"] == "ok":
-            assert r["value"] is None or (math.isfinite(r["value"]) and r["method"] != "guess"), r
+            assert r["value"] is None or math.isfinite(r["value"]), r
+            assert r["method"] != "guess" or r["metric"] == "stage_seconds", r  # a stage row is no figure
     refused = [r for r in got if r["reason"].startswith("refused when read")]
-    assert len(refused) >= len(table) and all(r["value"] is None for r in refused)
+    assert refused and all(r["value"] is None and r["status"] == "failed" for r in refused)
     assert len(warned) == 2
 
 
@@ -450,3 +451,35 @@ def test_a_plugin_registers_metrics_and_a_clash_is_reported(fake_registry):
     registry = MetricRegistry()
     with pytest.raises(ValueError, match="registered twice"):
         registry.register(Metric("latency_mean_ms", "ms", "higher", "finite"))
+
+
+def test_progress_and_warning_lines_escape_control_characters(capsys):
+    import io
+
+    from zoo_bench.progress import Progress
+    from zoo_bench.store import _stderr_warning
+
+    out = io.StringIO()
+    Progress(stream=out).warn("model evil\u202etxt.exe\x1b]0;title\x07")
+    _stderr_warning("skipped runs/\u2066x\u2069/jobs/a.parquet")
+    text = out.getvalue() + capsys.readouterr().err
+    assert not any(c in text for c in "\u202e\x1b\x07\u2066\u2069")
+    assert "\\u202e" in text and "\\x1b" in text and "\\u2066" in text
+
+
+def test_a_bad_stage_memory_setting_is_one_line_before_the_run(tmp_path, module_env):
+    env = dict(module_env, ZOO_BENCH_STAGE_MEMORY_MB="lots", ZOO_BENCH_CACHE=str(tmp_path / "cache"))
+    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path / "o")], env=env, timeout=QUICK)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        "zoo-bench: error: ZOO_BENCH_STAGE_MEMORY_MB='lots' is not a number of MiB (0: no limit)"]
+    assert not list((tmp_path / "o").glob("runs/*"))
+
+
+@pytest.mark.parametrize("value, says", [(10**400, "too large"), (math.nan, "not finite"), (True, "not a number"),
+                                         ("1.5", "not a number"), (-1, "cannot be true"), (2.5, "cannot be true")])
+def test_figure_domains_refuse_what_json_can_carry(value, says):
+    from zoo_bench.serialize import validate_figure
+
+    fig = {"metric": "params", "value": value, "unit": "count", "method": "measured-host", "tool": "t",
+           "tool_version": "1", "extra": {}}
+    assert says in (validate_figure(fig) or "")

@@ -8,10 +8,15 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-# One virtual environment with every extra, at the exact versions of constraints.txt.
-$(STAMP): pyproject.toml constraints.txt
+# The vendor plugins are distributions of their own (plugins/<vendor>/pyproject.toml), installed
+# like any third-party plugin would be.
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+
+# One virtual environment: the core with every extra plus the plugins, editable, at the exact
+# versions of constraints.txt.
+$(STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all]' $(addprefix -e ./,$(PLUGINS))
 	touch $(STAMP)
 
 # The main job on the embedded default: local store, local executor, host CPU target.

@@ -10,6 +10,7 @@ import pluggy
 from .components import (
     Artifact,
     Compiler,
+    Estimator,
     Figure,
     ModelSource,
     ModelSpec,
@@ -32,6 +33,7 @@ hookimpl = pluggy.HookimplMarker("zoo_bench")
 __all__ = [
     "Artifact",
     "Compiler",
+    "Estimator",
     "Figure",
     "ModelSource",
     "ModelSpec",

@@ -89,12 +89,13 @@ def _names(value: str | Iterable[str]) -> list[str]:
 
 def plan(models: str | Iterable[str], targets: str | Iterable[str], *, dataset: str | Path | None = None,
          boards: str | Path | None = None, options: Mapping[str, Any] | None = None, classes: int | None = None,
-         resolution: int | None = None, registry: Registry | None = None) -> Plan:
+         resolution: int | None = None, registry: Registry | None = None, preprocess: str | None = None) -> Plan:
     """Resolve models and targets, plan the jobs and check every option against their components.
 
     ``models`` and ``targets`` take what ``--model`` / ``--target`` take (names, globs, ``all``,
     comma lists, model files). ``options`` are component options (``{"runs": 20, "threads": 2}``,
-    raw strings are typed like ``-s KEY=VALUE``). Raises :class:`UsageError` on bad input.
+    raw strings are typed like ``-s KEY=VALUE``). ``preprocess`` declares the input contract of
+    the model files (``--preprocess``, docs/models.md). Raises :class:`UsageError` on bad input.
     """
     from .options import CLI_OPTIONS, check_jobs
     from .plan import STAGE_KINDS, check_boards_file, plan_jobs, resolve_models, resolve_targets
@@ -102,7 +103,8 @@ def plan(models: str | Iterable[str], targets: str | Iterable[str], *, dataset: 
 
     registry = registry or get_registry()
     chosen_targets = resolve_targets(_names(targets), registry)
-    chosen_models = resolve_models(_names(models), registry, classes=classes, resolution=resolution)
+    chosen_models = resolve_models(_names(models), registry, classes=classes, resolution=resolution,
+                                   preprocess=preprocess)
     if dataset is not None and not Path(dataset).is_dir():
         raise UsageError(f"dataset {str(dataset)!r} is not a folder")
     check_boards_file(Path(boards) if boards is not None else None, registry)
@@ -124,7 +126,8 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
         jobs: int = 1, executor: str = "local", address: str | None = None, cache_dir: str | Path | None = None,
         force: Iterable[str] = (), stage_timeout_s: float = 3600.0, progress: bool | Progress = False,
         on_start: Callable[[str, int, Path], None] | None = None, argv: list[str] | None = None,
-        registry: Registry | None = None, label: str | None = None) -> RunResult:
+        registry: Registry | None = None, label: str | None = None,
+        preprocess: str | None = None) -> RunResult:
     """Plan, validate, run and record models x targets in the results store ``output``.
 
     ``force`` names stage kinds to redo even when cached (``{"run", "evaluate"}`` re-measures).
@@ -153,7 +156,7 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
     if unknown:
         raise UsageError(f"force {', '.join(unknown)}: not a stage kind")
     planned = plan(models, targets, dataset=dataset, boards=boards, options=options, classes=classes,
-                   resolution=resolution, registry=registry)
+                   resolution=resolution, registry=registry, preprocess=preprocess)
     if address and executor != "dask":
         raise UsageError("--address needs --executor dask")
     store = ResultsStore(Path(output))

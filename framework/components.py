@@ -37,6 +37,8 @@ class Preprocess:
 
     ``resize`` is the short side before the centre crop to ``crop``; pixel values in [0, 255]
     become ``(x - mean) / std`` per channel; ``layout`` is NHWC or NCHW.
+    A model without one (``ModelSpec.preprocess`` None) has declared none: the accuracy and
+    calibration stages refuse it instead of guessing.
     """
 
     resize: int
@@ -45,6 +47,11 @@ class Preprocess:
     std: tuple[float, float, float] = (127.5, 127.5, 127.5)
     layout: str = "NHWC"
     interpolation: str = "bilinear"
+    #: ``RGB`` or ``BGR``: the channel order the model takes (images are read as RGB)
+    channel_order: str = "RGB"
+    #: who declared this contract: ``catalog``, the model file (``keras Rescaling ...``),
+    #: ``--preprocess``, or a config file beside the model (docs/models.md, "Preprocessing")
+    declared_by: str = "catalog"
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ class ModelSpec:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        layout = self.preprocess.layout if self.preprocess else "NHWC"
+        layout = self.preprocess.layout if self.preprocess else str(dict(self.builder).get("layout", "NHWC"))
         r = self.resolution
         return (1, 3, r, r) if layout == "NCHW" else (1, r, r, 3)
 
@@ -180,6 +187,9 @@ class Component:
     host_dependent: ClassVar[bool] = False
     #: The stage times something: it holds its device alone while it runs (``resources.py``).
     measures: ClassVar[bool] = False
+    #: How this component's own figures are obtained, by what it is (one of :data:`METHODS`):
+    #: the worker refuses a figure that claims more (:mod:`zoo_bench.provenance`).
+    provenance: ClassVar[str] = "measured-host"
     #: Peak memory of the stage's process in MiB (0: small); the local executor starts no more
     #: stages at once than fit in the machine's memory.
     peak_memory_mb: ClassVar[int] = 0
@@ -208,6 +218,12 @@ class Component:
             return None
         board = str((options or {}).get("board") or "").split(",")[0].strip()
         return f"board-{board or (target.id if target else 'unknown')}"
+
+    def figure(self, metric: str, value: float | None, unit: str, tool: str, tool_version: str, *,
+               samples: list[float] | None = None, extra: dict[str, Any] | None = None) -> Figure:
+        """A :class:`Figure` whose method is this component's ``provenance``."""
+        return Figure(metric, value, unit, self.provenance, tool, tool_version, samples=samples,
+                      extra=dict(extra or {}))
 
     def describe(self) -> str:
         return (self.__doc__ or "").strip().splitlines()[0] if self.__doc__ else ""
@@ -267,6 +283,7 @@ class Compiler(Component):
 
     kind = "compile"
     accepts: ClassVar[tuple[str, ...]] = ()
+    provenance = "tool-estimate"
 
     def compile(self, ctx: StageContext) -> StageOutput:
         raise NotImplementedError
@@ -290,6 +307,15 @@ class Runner(Component):
     def predict(self, artifact: Artifact, batch: np.ndarray, options: dict[str, Any]) -> np.ndarray:
         """Float32 outputs for a float32 preprocessed batch (quantizing inputs as the model needs)."""
         raise NotImplementedError(f"runner {self.name} cannot predict")
+
+
+class Estimator(Runner):
+    """A run stage that estimates figures from the model (``model-estimate``): it times nothing,
+    so it holds the host shared, like a conversion, and its rows do not depend on the machine."""
+
+    provenance = "model-estimate"
+    measures = False
+    host_dependent = False
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ that read it.
 An :class:`~zoo_bench.components.Artifact` names its ``format``; a component lists the formats
 it takes in ``accepts`` (a quantizer also names the one it ``produces``). :data:`FORMATS` says
 what a file of each built-in format is and how a consumer loads it, so a plugin's model source
-can feed the built-in quantizers and runners without knowing their code. Components call
+can feed the built-in quantizers and runners without knowing their code. A format that only a
+plugin's components write or read (a vendor compiler's output) is declared by that plugin with
+:func:`register_format`. Components call
 :func:`check_input` when a stage starts: a mismatch is a :class:`FormatMismatch` (a clear,
 one-line ``failed`` reason), never a ``KeyError`` deep inside a converter.
 """
@@ -42,8 +44,6 @@ FORMATS: dict[str, ArtifactFormat] = {f.name: f for f in (
                    "onnx.load(path) / onnxruntime.InferenceSession(path)"),
     ArtifactFormat("tflite", "a TFLite flatbuffer (float32, or full-integer int8 when precision is int8)",
                    "a LiteRT / TFLite interpreter"),
-    ArtifactFormat("vela-tflite", "a TFLite flatbuffer whose graph Vela compiled into Ethos-U custom operators",
-                   "a TFLite interpreter with the Ethos-U delegate"),
 )}
 
 

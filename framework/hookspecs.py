@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import click
 
     from .components import Compiler, ModelSource, ModelSpec, Quantizer, Runner, Target
+    from .estimate.data import EstimatorData
     from .metrics import Metric
     from .plan import Job
     from .records import JobResult
@@ -157,6 +158,32 @@ def zoo_bench_register_metrics(register: Callable[[Metric], None]) -> None:
     :param register: call ``register(Metric(...))`` once per metric
         (:class:`~zoo_bench.metrics.Metric`); registering a name again with another meaning is
         refused with a warning.
+    """
+
+
+# --- estimates (issue 17 item 3, issue 20): estimator data and published figures from plugins ---
+
+
+@hookspec
+def zoo_bench_register_estimator_data(register: Callable[[EstimatorData], None]) -> None:
+    """Register the published board measurements an estimator is fitted on.
+
+    :param register: call ``register(data)`` with a
+        :class:`~zoo_bench.estimate.data.EstimatorData`: the plugin's ``published_points.json``
+        (cited figures, the targets they were measured on with their physical bounds, the
+        definitions of the models), the cached workloads of those models (``workloads.json``)
+        and builders for definitions the core cannot build. ``zoo-bench fidelity``/``fit`` and
+        every ``ModelEstimator`` work on what is registered here; nothing is found by path.
+    """
+
+
+@hookspec
+def zoo_bench_published_figures() -> list[Path]:
+    """Figures vendors published in their model cards, shown beside ours in cards (never fitted on).
+
+    :return: paths of JSON files ``{"source": str, "cards": {card: {"vendor", "title",
+        "published_with": {target: str}}}, "figures": [{"card", "model", "dataset", "classes",
+        "target", "metric", "value", "unit"}]}``; an empty list adds nothing.
     """
 
 

@@ -201,6 +201,8 @@ PLANNER_OPTIONS: dict[str, Option] = {
 #: when no component of the run declares them.
 CLI_OPTIONS: dict[str, Option] = {
     "dataset": Option("path", help="class-per-subfolder image folder (--dataset)"),
+    "calibration_dataset": Option("path", help="class-per-subfolder images for calibration only "
+                                               "(--calibration-dataset)"),
     "threads": Option("int", min=1, max=256, help="runtime threads for host/board runs (--threads)"),
     "runs": Option("int", min=1, help="timed inferences per measurement (--runs)"),
     "warmup": Option("int", min=0, help="untimed inferences before timing (--warmup)"),

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,9 @@ class StageSpec:
     inputs: tuple[str, ...] = ()
     options: tuple[tuple[str, Any], ...] = ()
     variant: str = "float32"
+    #: a side branch (e.g. an estimate that needs its own conversion): when it cannot run it is
+    #: ``skipped`` with its reason and never fails the job (:func:`side_branch_outcome`)
+    side: bool = False
 
     def options_dict(self) -> dict[str, Any]:
         return dict(self.options)
@@ -93,6 +96,7 @@ class Planner:
         self.target = target
         self.options: Mapping[str, Any] = MappingProxyType(dict(options or {}))
         self.stages: dict[str, StageSpec] = {}
+        self._side: set[str] = set()
 
     def _add(self, kind: str, component: str, inputs: tuple[str, ...], options: dict[str, Any],
              base_id: str, labelled: bool = False) -> StageRef:
@@ -125,8 +129,12 @@ class Planner:
                          labelled=True)
 
     def source(self) -> StageRef:
-        """Build the model with its source (native float artifact)."""
-        return self._add("source", self.model.source, (), {}, "source")
+        """Build the model with its source (its native artifact: float, or int8 for a model
+        file that holds an int8 model, whose run stages are then labelled int8)."""
+        ref = self._add("source", self.model.source, (), {}, "source")
+        if self.model.builder_args().get("precision") == "int8":
+            self.stages[ref] = replace(self.stages[ref], variant="int8")
+        return ref
 
     def export(self, src: StageRef, fmt: str) -> StageRef:
         """Export the native artifact to ``fmt`` with the model's own source."""
@@ -152,8 +160,36 @@ class Planner:
         """Accuracy stage over one or more artifacts (float first, then int8)."""
         return self._named("evaluate", evaluator, tuple(srcs), options, f"evaluate:{evaluator}")
 
+    def side_branch(self, leaf: StageRef) -> StageRef:
+        """Mark ``leaf`` a side branch: it and the stages only it needs may fail without failing
+        the job (they are then ``skipped`` with their reason); the job's main path decides."""
+        self._side.add(leaf)
+        return leaf
+
     def ordered(self) -> list[StageSpec]:
-        return list(self.stages.values())  # insertion order is a valid topological order
+        """The stages in insertion order (a valid topological order), side branches marked."""
+        side = side_stages(self.stages, self._side)
+        return [replace(s, side=True) if s.id in side else s for s in self.stages.values()]
+
+
+def side_stages(stages: Mapping[str, StageSpec], leaves: set[str]) -> set[str]:
+    """The marked side leaves and their ancestors that no other (main-path) stage needs."""
+    consumed = {ref for spec in stages.values() for ref in spec.inputs}
+    main: set[str] = set()
+    for spec in reversed(list(stages.values())):  # consumers before what they consume
+        if spec.id in main or (spec.id not in consumed and spec.id not in leaves):
+            main.add(spec.id)
+            main.update(spec.inputs)
+    return {ref for ref in stages if ref not in main}
+
+
+def side_branch_outcome(results: Mapping[str, Any]) -> None:
+    """Turn a failed side-branch stage (``StageResult`` whose ``spec.side``) into ``skipped`` with
+    its reason, in place: a side branch that cannot run never fails its job."""
+    for result in results.values():
+        if getattr(result.spec, "side", False) and result.status == "failed":
+            result.status = "skipped"
+            result.reason = f"side branch, not run: {result.reason}"
 
 
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
@@ -211,12 +247,15 @@ def resolve_targets(patterns: list[str], registry: Registry) -> list[Target]:
 
 
 def resolve_models(patterns: list[str], registry: Registry, classes: int | None = None,
-                   resolution: int | None = None) -> list[ModelSpec]:
+                   resolution: int | None = None, preprocess: str | None = None) -> list[ModelSpec]:
     """Names, family names (their default variant), globs, ``all`` and model file paths.
 
     ``resolution`` (``--resolution``) sizes model files whose input height/width is dynamic
     (their spec says resolution 0); without it such a file takes the resolution of the catalog
     model of the same name, or is refused. Models with a fixed size keep theirs.
+    ``preprocess`` (``--preprocess``) declares the input contract of the model files.
+    A model file is one job of its own: when its stem is a catalog name or another file's
+    stem, it is named ``<folder>-<stem>`` (then ``<stem>.<suffix>``, then with a digest).
     """
     catalog = registry.models()
     families: dict[str, list[ModelSpec]] = {}
@@ -235,7 +274,7 @@ def resolve_models(patterns: list[str], registry: Registry, classes: int | None 
         elif any(ch in pattern for ch in "*?["):
             specs = [s for n, s in catalog.items() if fnmatch.fnmatchcase(n, pattern)]
         elif "/" in pattern or Path(pattern).suffix.lower() in MODEL_FILE_SUFFIXES:
-            specs = [registry.model_from_path(Path(pattern))]
+            specs = [_distinct_name(registry.model_from_path(Path(pattern)), Path(pattern), chosen, catalog)]
         else:
             named = registry.model_from_name(pattern)
             specs = [named] if named else []
@@ -245,6 +284,10 @@ def resolve_models(patterns: list[str], registry: Registry, classes: int | None 
         for s in specs:
             chosen.setdefault(s.name, s)
     models = [_sized(m, resolution, catalog) for m in chosen.values()]
+    if preprocess is not None:
+        from .builtin.preprocessing import apply_cli
+
+        models = apply_cli(models, preprocess)
     if resolution is not None and not any(m.resolution == 0 for m in chosen.values()):
         raise UsageError(f"--resolution {resolution} sizes model files with a dynamic input height/width; "
                          "no chosen model has one (catalog models and fixed-size files keep their own)")
@@ -255,11 +298,33 @@ def resolve_models(patterns: list[str], registry: Registry, classes: int | None 
     return models
 
 
+def _distinct_name(spec: ModelSpec, path: Path, chosen: dict[str, ModelSpec],
+                   catalog: dict[str, ModelSpec]) -> ModelSpec:
+    """``spec`` renamed when its name is taken by a catalog model or by another chosen file."""
+    from dataclasses import replace
+
+    def taken(name: str) -> bool:
+        other = chosen.get(name)
+        return name in catalog or (other is not None and other.builder_args().get("path")
+                                   != spec.builder_args().get("path"))
+
+    if not taken(spec.name):
+        return spec
+    resolved = path.resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:6]
+    for name in (f"{resolved.parent.name}-{spec.name}", f"{spec.name}{resolved.suffix}",
+                 f"{resolved.parent.name}-{spec.name}{resolved.suffix}", f"{spec.name}-{digest}"):
+        if name and not taken(name):
+            return replace(spec, name=name, builder=(*spec.builder, ("stem", spec.name)))
+    raise UsageError(f"model file {path} cannot be given a name distinct from the other models")
+
+
 def _sized(spec: ModelSpec, resolution: int | None, catalog: dict[str, ModelSpec]) -> ModelSpec:
     """A spec with a dynamic input size (resolution 0) given one, never 1x1."""
     if spec.resolution:
         return spec
-    size = resolution or (catalog[spec.name].resolution if spec.name in catalog else None)
+    stem = spec.builder_args().get("stem", spec.name)
+    size = resolution or (catalog[stem].resolution if stem in catalog else None)
     if not size:
         raise UsageError(f"model {spec.name!r}: its input height/width is dynamic; give --resolution N "
                          "(e.g. --resolution 224)")

@@ -19,6 +19,14 @@ from __future__ import annotations
 from typing import Any
 
 from . import hookimpl
+from .board.benchmark_model import (
+    BenchmarkModelCall,
+    benchmark_model_figures,
+    benchmark_on_board,
+    benchmark_options,
+    delegate_library,
+    run_benchmark_model,
+)
 from .board.inventory import Board, boards_file, select_board
 from .board.session import (
     BOARD_SELECTION,
@@ -36,6 +44,7 @@ from .components import (
     Artifact,
     Compiler,
     Component,
+    Estimator,
     Figure,
     ModelSource,
     ModelSpec,
@@ -56,12 +65,12 @@ from .timing import latency_figures
 from .tools import dist_version, missing_module
 
 #: Version of this module's surface: same major = compatible (see the module docstring).
-PLUGIN_API_VERSION = "1.1"  # 1.1: Metric (zoo_bench_register_metrics)
+PLUGIN_API_VERSION = "1.1"  # 1.1: Metric (zoo_bench_register_metrics), Estimator, the benchmark_model board benchmark
 #: Name of the module attribute by which a plugin declares the API version it needs.
 API_ATTRIBUTE = "zoo_bench_api"
 
 #: ``zoo_bench.testing`` names, imported on first use (a test helper is not needed to load a plugin).
-_TESTING = ("PluginTester", "check_output", "make_context", "run_stage")
+_TESTING = ("LoopbackBoard", "PluginTester", "check_output", "loopback_board", "make_context", "run_stage")
 
 
 def __getattr__(name: str) -> Any:
@@ -92,7 +101,9 @@ def api_problem(required: Any) -> str | None:
 
 
 __all__ = [
-    "API_ATTRIBUTE", "BOARD_SELECTION", "PLUGIN_API_VERSION", "SETUP_TIMEOUT_S", "Artifact", "ArtifactFormat",
+    "API_ATTRIBUTE", "BOARD_SELECTION", "BenchmarkModelCall", "Estimator", "benchmark_model_figures",
+    "benchmark_on_board", "benchmark_options", "delegate_library", "run_benchmark_model",
+    "PLUGIN_API_VERSION", "SETUP_TIMEOUT_S", "Artifact", "ArtifactFormat",
     "BenchmarkModelReport", "Board", "BoardCommandFailed", "BoardConnectionLost", "BoardTimeout", "Compiler",
     "Component", "Figure", "JobResult", "Metric", "ModelSource", "ModelSpec", "Option", "Planner", "PluginLoadError",
     "Preprocess", "Quantizer", "Record", "Runner", "SshBoardRunner", "SshError", "SshTransport", "StageContext",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import pluggy
 from . import hookspecs
 from .components import Compiler, Component, ModelSource, ModelSpec, Quantizer, Runner, Target
 from .errors import PluginLoadError, UsageError, ZooBenchError
+from .hook_owners import ImplOwners
 
 ENTRY_POINT_GROUP = "zoo_bench"
 #: Name under which the core registers its own default hook implementations.
@@ -202,10 +202,10 @@ class Registry:
         excluded: list[object] = []
         while True:
             impls = [impl for impl in hook.get_hookimpls() if impl.plugin not in excluded]
-            owners = _ImplOwners(impls)
+            owners = ImplOwners(impls)
             registered: list[tuple[str, Any]] = []
 
-            def register(obj: Any, _owners: _ImplOwners = owners, _into: list = registered) -> None:
+            def register(obj: Any, _owners: ImplOwners = owners, _into: list = registered) -> None:
                 _into.append((_owners.caller(), obj))
 
             call = self.pm.subset_hook_caller(hook_name, excluded) if excluded else hook
@@ -330,45 +330,6 @@ class Registry:
 
     def job_finished(self, job: Any, result: Any) -> None:
         self.pm.hook.zoo_bench_job_finished(job=job, result=result)
-
-
-class _ImplOwners:
-    """Which plugin's hook implementation is running: found by the code objects on the stack."""
-
-    def __init__(self, impls: list[Any]):
-        self.by_code: dict[Any, list[Any]] = {}
-        for impl in impls:
-            code = getattr(getattr(impl.function, "__func__", impl.function), "__code__", None)
-            if code is not None:
-                self.by_code.setdefault(code, []).append(impl)
-
-    def _match(self, frame: Any) -> Any | None:
-        impls = self.by_code.get(frame.f_code)
-        if not impls:
-            return None
-        if len(impls) == 1:
-            return impls[0]
-        # Two instances of one plugin class share the code: the frame's ``self`` tells them apart.
-        me = frame.f_locals.get("self")
-        return next((impl for impl in impls if impl.plugin is me), impls[0])
-
-    def caller(self) -> str:
-        """Name of the plugin whose implementation called ``register`` (innermost on the stack)."""
-        frame = sys._getframe(2)
-        while frame is not None:
-            impl = self._match(frame)
-            if impl is not None:
-                return impl.plugin_name
-            frame = frame.f_back
-        return "(unknown plugin)"
-
-    def raiser(self, exc: BaseException) -> Any | None:
-        """The implementation an exception came from (innermost implementation frame)."""
-        found, tb = None, exc.__traceback__
-        while tb is not None:
-            found = self._match(tb.tb_frame) or found
-            tb = tb.tb_next
-        return found
 
 
 class SourcesRecognizeModels:

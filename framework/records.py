@@ -123,6 +123,10 @@ class JobResult:
     def stage_statuses(self) -> dict[str, str]:
         return {r.stage: r.status for r in self.records if r.metric == "stage_seconds"}
 
+    def cached_stages(self) -> list[str]:
+        """Stages served from the artifact cache (their figures were measured in an earlier run)."""
+        return [r.stage for r in self.records if r.metric == "stage_seconds" and r.cached]
+
 
 def _arrow_type(name: str) -> pa.DataType:
     import pyarrow as pa

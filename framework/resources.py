@@ -42,11 +42,15 @@ HOST = "host"
 
 
 def stage_device(component: Component, target: Target | None, options: dict[str, Any]) -> tuple[str, bool]:
-    """``(device, exclusive)`` of a stage: what it occupies and whether it times it."""
+    """``(device, exclusive)`` of a stage: what it occupies and whether it times it.
+
+    A host stage is exclusive only when it measures there (``measures`` and a ``measured-host``
+    provenance): an estimator, a conversion or a compile holds the host shared.
+    """
     device = component.device(target, options)
     if device and device != HOST:
         return device, True
-    return HOST, bool(component.measures)
+    return HOST, bool(component.measures) and component.provenance == "measured-host"
 
 
 def available_memory_mb() -> int | None:

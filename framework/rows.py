@@ -34,7 +34,7 @@ def host_facts() -> dict[str, str]:
 
 #: ``extra`` keys the framework itself writes (how and where the stage ran): a figure's own value
 #: for one of these never replaces the framework's; it is kept as ``"<component>:<key>"``.
-FRAMEWORK_EXTRA = ("device", "exclusive", "log", "blocked_by")
+FRAMEWORK_EXTRA = ("device", "exclusive", "log", "blocked_by", "measured_in_run")
 
 
 def figure_extra(fig_extra: dict[str, Any], how: dict[str, Any], component: str) -> dict[str, Any]:
@@ -56,7 +56,8 @@ def figure_extra(fig_extra: dict[str, Any], how: dict[str, Any], component: str)
 
 
 def stage_extra(res: StageResult) -> dict[str, Any]:
-    """What the stage row's ``extra`` says about how the stage ran (device, exclusivity, threads)."""
+    """What the stage row's ``extra`` says about how the stage ran (device, exclusivity, threads)
+    and, for a stage served from the cache (column ``cached``), the run that measured it."""
     extra: dict[str, Any] = {}
     if res.device:
         extra["device"] = res.device
@@ -64,6 +65,8 @@ def stage_extra(res: StageResult) -> dict[str, Any]:
         extra["exclusive"] = res.exclusive
     if res.threads is not None:
         extra["threads"] = res.threads
+    if res.cached and res.measured_in_run:  # a cached figure keeps its method: say where it was made
+        extra["measured_in_run"] = res.measured_in_run
     return extra
 
 
@@ -71,6 +74,9 @@ def build_records(run_id: str, job: Job, results: list[StageResult], host: dict[
     """The rows of one job, in stage order."""
     source = next((r for r in results if r.spec.kind == "source" and r.artifact), None)
     weights = str(source.artifact.meta.get("weights", job.model.weights)) if source else job.model.weights
+    # the built model's output count where the source measured it (a user's module: known only once built)
+    built_classes = source.artifact.meta.get("classes") if source else None
+    classes = built_classes if isinstance(built_classes, int) and built_classes > 0 else job.model.classes
     rows: list[Record] = []
     for res in results:
         common = dict(
@@ -78,7 +84,7 @@ def build_records(run_id: str, job: Job, results: list[StageResult], host: dict[
             vendor=job.target.vendor, stage=res.spec.id, stage_kind=res.spec.kind,
             component=res.spec.component, variant=res.spec.variant, status=res.status,
             reason=res.reason, started_at=res.started_at, duration_s=res.duration_s,
-            cached=res.cached, weights=weights, classes=job.model.classes,
+            cached=res.cached, weights=weights, classes=classes,
             resolution=job.model.resolution, zoo_bench_version=__version__,
             packages=res.tool_versions, artifact_sha256=res.artifact_sha256,
             input_sha256=res.input_sha256, cache_key=res.key, **(res.host or host),

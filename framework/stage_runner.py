@@ -29,7 +29,7 @@ from typing import Any
 from .cache import ArtifactCache, file_digest, files_sha256
 from .components import Artifact, Component, Figure
 from .metrics import metrics_for
-from .plan import STAGE_KINDS, Job, StageSpec
+from .plan import STAGE_KINDS, Job, StageSpec, side_branch_outcome
 from .plugins import Registry
 from .progress import Progress
 from .records import JobResult, Record
@@ -97,6 +97,8 @@ class StageResult:
     threads: int | None = None
     #: host_facts() of the machine that ran or served the stage (a Dask worker's own); empty: this one.
     host: dict[str, str] = field(default_factory=dict)
+    #: For a stage served from the cache: the run that measured it (empty when the entry predates this).
+    measured_in_run: str = ""
 
 
 def _json_safe(options: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +182,7 @@ class StageRunner:
 
     def finish_job(self, run_id: str, job: Job, done: dict[str, StageResult], t0: float) -> JobResult:
         """Write the job's rows to the store and fire ``job_finished``."""
+        side_branch_outcome(done)  # a side branch that could not run is skipped, never fails the job
         records = self.records(run_id, job, list(done.values()))
         statuses = [r.status for r in done.values()]
         status = "failed" if "failed" in statuses else "ok" if "ok" in statuses else "skipped"
@@ -305,6 +308,7 @@ class StageRunner:
         # how the cached figures were measured (entries written before these existed say nothing)
         base.device = str(hit.get("device") or "")
         base.exclusive = hit["exclusive"] if isinstance(hit.get("exclusive"), bool) else None
+        base.measured_in_run = str(hit.get("run_id") or "")
         return base
 
     def _execute(self, run_id: str, job: Job, spec: StageSpec, base: StageResult, options: dict[str, Any],
@@ -370,7 +374,7 @@ class StageRunner:
         base.figures = [figure_from_dict(f) for f in result.get("figures", [])]
         stored = dict(result, started_at=base.started_at.isoformat(), duration_s=base.duration_s,
                       artifact_sha256=base.artifact_sha256, files_sha256=shas, device=base.device,
-                      exclusive=base.exclusive)
+                      exclusive=base.exclusive, run_id=run_id)
         write_bytes(staging / "result.json", json.dumps(stored, default=str).encode())
         entry = self.cache.commit(base.key, staging)
         base.artifact = artifact_from_dict(result["artifact"], entry) if artifact else None

@@ -6,10 +6,16 @@ Two levels:
 - **In-process**: :func:`run_stage` calls one component the way the worker does (a
   :class:`~zoo_bench.components.StageContext` with a fresh work directory, the component's
   declared option defaults filled in and typed) and checks what it returns (figures with a
-  method, tool and version; an artifact file inside the work directory).
+  method, tool and version, a method its stage may claim (:mod:`zoo_bench.provenance`); an
+  artifact file inside the work directory).
 - **Through the CLI**: :meth:`PluginTester.run` runs ``zoo-bench run`` in a subprocess on a
   temporary results store and artifact cache, with your plugin loaded from
   ``$ZOO_BENCH_PLUGINS``, and returns the exit status and the result rows.
+
+A board runner's tests get a board on loopback (:mod:`zoo_bench.board.loopback`): a real OpenSSH
+server on 127.0.0.1 (Debian package ``openssh-server``) and a stand-in ``benchmark_model`` that
+prints the real tool's format; the ``zoo_bench_board`` fixture, or :func:`loopback_board` without
+pytest (docs/boards.md, "Testing a board runner").
 
 With pytest, put ``pytest_plugins = ["zoo_bench.testing"]`` in your ``conftest.py`` and use the
 ``zoo_bench_tester`` fixture::
@@ -29,14 +35,18 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .board.loopback import LoopbackBoard, sshd_missing, start_sshd
 from .components import Artifact, Component, ModelSpec, StageContext, StageOutput, Target
 from .errors import ToolUnavailable
 from .options import stage_options
+from .provenance import check_figures
+from .resources import stage_device
 
 #: The target a context gets when the test names none.
 TEST_TARGET = Target(id="test", vendor="test", device_class="CPU", description="zoo_bench.testing target")
@@ -90,6 +100,8 @@ def run_stage(component: Component, model: ModelSpec, workdir: Path, *, kind: st
         raise ToolUnavailable(reason)
     output = call_component(component, kind, ctx)
     check_output(output, workdir)
+    problem = check_figures(component, output.figures, *stage_device(component, ctx.target, ctx.options))
+    assert problem is None, problem
     return output
 
 
@@ -203,6 +215,21 @@ def _import_root(module: str) -> Path | None:
     return path
 
 
+@contextmanager
+def loopback_board(directory: Path) -> Iterator[LoopbackBoard]:
+    """This machine as a board over a private loopback sshd (started here, stopped on exit),
+    with the stand-in ``benchmark_model``; files go under ``directory``. Raises
+    :class:`~zoo_bench.errors.ToolUnavailable` when OpenSSH's server is not installed."""
+    reason = sshd_missing()
+    if reason:
+        raise ToolUnavailable(reason)
+    server = start_sshd(Path(directory) / "sshd")
+    try:
+        yield LoopbackBoard(server, Path(directory) / "board")
+    finally:
+        server.stop()
+
+
 try:
     import pytest
 except ImportError:  # the helpers above work without pytest
@@ -214,3 +241,22 @@ if pytest is not None:
     def zoo_bench_tester(tmp_path: Path) -> PluginTester:
         """A :class:`PluginTester` in this test's ``tmp_path``: add plugins with ``.load("module")``."""
         return PluginTester(tmp_path)
+
+    @pytest.fixture(scope="session")
+    def zoo_bench_sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+        """A loopback OpenSSH server shared by the session (skipped without ``openssh-server``,
+        failed instead under CI, where ``CI`` is set)."""
+        reason = sshd_missing()
+        if reason:
+            if os.environ.get("CI"):
+                pytest.fail(f"{reason}: CI must install it", pytrace=False)
+            pytest.skip(reason)
+        server = start_sshd(tmp_path_factory.mktemp("zoo_bench_sshd"))
+        yield server
+        server.stop()
+
+    @pytest.fixture
+    def zoo_bench_board(zoo_bench_sshd: Any, tmp_path: Path) -> LoopbackBoard:
+        """This machine as a board: ``zoo_bench_board.boards_toml("my_target")`` is a boards.toml
+        reaching it, with the stand-in ``benchmark_model`` (see :class:`LoopbackBoard`)."""
+        return LoopbackBoard(zoo_bench_sshd, tmp_path / "loopback-board")

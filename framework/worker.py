@@ -32,6 +32,8 @@ from .components import Compiler, Component, ModelSource, Quantizer, Runner, Sta
 from .errors import ToolUnavailable, UsageError
 from .plan import STAGE_KINDS
 from .plugins import get_registry
+from .provenance import check_figures
+from .resources import stage_device
 from .serialize import artifact_from_dict, artifact_to_dict, figure_to_dict, spec_from_dict
 
 
@@ -73,6 +75,9 @@ def run_request(request: dict[str, Any]) -> dict[str, Any]:
             registry=registry,
         )
         output = call_component(component, stage["kind"], ctx)
+        problem = check_figures(component, output.figures, *stage_device(component, target, ctx.options))
+        if problem:  # a figure claiming more than its stage did (provenance.py)
+            raise UsageError(problem)
         if output.artifact is not None:
             result["artifact"] = artifact_to_dict(output.artifact, workdir)
         result["figures"] = [figure_to_dict(f) for f in output.figures]

@@ -53,3 +53,12 @@ def run_cli(args: list[str], env: dict[str, str] | None = None, cwd: Path | None
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def cli_inproc(monkeypatch, capsys):
+    """Like :func:`run_cli`, in this process (tests/inprocess.py): for tests of what the command
+    does, not of how it starts."""
+    from tests.inprocess import InProcessCli
+
+    return InProcessCli(monkeypatch, capsys)

@@ -5,6 +5,10 @@
 - :mod:`.ssh_options`: what a boards.toml may ask of ``ssh`` (allow-listed ``-o`` options, host,
   user and ProxyJump syntax, bounds);
 - :mod:`.dead_boards`: boards given up on, remembered for the rest of the run across stage processes;
+- :mod:`.session`: ``SshBoardRunner`` (the base of board runners), ``board_session`` (a run
+  directory on the board) and the board failure types;
+- :mod:`.benchmark_model`: the one TFLite ``benchmark_model`` benchmark (argv, parsing, figures);
+- :mod:`.loopback`: a board on loopback for tests (a real sshd, a stand-in ``benchmark_model``);
 - :mod:`.tflite_report`: parsers of TFLite ``benchmark_model`` logs and of the Python benchmark's report;
 - :mod:`.litert_bench`: the benchmark script run with a board's Python TFLite runtime.
 

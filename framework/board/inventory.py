@@ -16,11 +16,18 @@ else the user's ``~/.config/zoo-bench/boards.toml`` (``$XDG_CONFIG_HOME``). A ``
 the current directory is never read unless named: a cloned repository must not pick the boards
 (and ssh settings) of a run. Its ssh settings are checked against an allow-list
 (:mod:`.ssh_options`). What a result row may carry about a board is :meth:`Board.public_facts`:
-its id, target, BSP and runtime, never the host, user or key.
+its id, target and BSP, never the host, user or key (the runtime is the runner's to say: it
+knows which tool it ran).
+
+Besides the keys of :class:`Board`, a board runner declares the keys its boards take as typed
+options (``SshBoardRunner.board_keys``, e.g. where its board tool lives); they are validated
+here like the core's and read with :meth:`Board.setting`. An unknown key is refused in one
+line naming the closest known ones.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -29,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ToolUnavailable, UsageError
+from ..options import Option
 from .dead_boards import DeadBoards
 from .ssh import HOST_KEY_POLICIES, MAX_RETRIES, SshTransport
 from .ssh_options import check_port, check_proxy_jump, check_retries, check_seconds, parse_ssh_options
@@ -64,7 +72,19 @@ class Board:
     connect_timeout_s: float = 10.0
     retries: int = 2
     description: str = ""
+    #: Values of the keys board runners declare (``SshBoardRunner.board_keys``), typed.
+    settings: tuple[tuple[str, Any], ...] = ()
     source: Path | None = field(default=None, compare=False)
+
+    def setting(self, name: str) -> Any:
+        """The value of a plugin-declared key on this board, else its declared default."""
+        values = dict(self.settings)
+        if name in values:
+            return values[name]
+        declared = declared_board_keys().get(name)
+        if declared is None:
+            raise KeyError(f"no board runner declares the boards.toml key {name!r}")
+        return declared[0][1].default
 
     def delegate_path(self, name: str, default: str | None = None) -> str | None:
         """Library path of the delegate ``name`` (e.g. ``ethosu``) on this board."""
@@ -90,7 +110,7 @@ class Board:
 
     def public_facts(self) -> dict[str, Any]:
         """What results may record about the board: no host, user, port or key."""
-        facts: dict[str, Any] = {"board": self.id, "target": self.target, "runtime": self.resolved_runtime()}
+        facts: dict[str, Any] = {"board": self.id, "target": self.target}
         if self.bsp:
             facts["bsp"] = self.bsp
         return facts
@@ -98,6 +118,62 @@ class Board:
 
 #: Largest boards file read (a few boards take a few KiB).
 BOARDS_MAX_BYTES = 1 << 20
+
+
+#: Keys of :class:`Board` itself (what every SSH board has).
+CORE_KEYS = frozenset(f for f in Board.__dataclass_fields__ if f not in ("id", "source", "settings"))
+
+
+def declared_board_keys() -> dict[str, list[tuple[str, Option]]]:
+    """Keys board runners declare (``board_keys`` of every loaded ``SshBoardRunner`` subclass):
+    key -> ``[(runner name, Option), ...]``."""
+    from .session import SshBoardRunner
+
+    found: dict[str, list[tuple[str, Option]]] = {}
+    todo = list(SshBoardRunner.__subclasses__())
+    seen: set[type] = set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo += cls.__subclasses__()
+        for key, decl in (cls.__dict__.get("board_keys") or {}).items():
+            found.setdefault(key, []).append((cls.name or cls.__name__, decl))
+    return found
+
+
+def _unknown_key(where: str, key: str, known: set[str]) -> UsageError:
+    close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
+    return UsageError(f"{where}: unknown key {key!r} ({hint}; a board runner declares its own keys, "
+                      "see docs/boards.md)")
+
+
+#: The TOML value types each option type takes in boards.toml (a file, not a command line: no
+#: string "3" for an int).
+_TOML_TYPES: dict[str, type | tuple[type, ...]] = {
+    "int": int, "float": (int, float), "bool": bool, "str": str, "path": str, "choice": str}
+
+
+def _plugin_settings(table: dict[str, Any], declared: dict[str, list[tuple[str, Option]]],
+                     where: str) -> tuple[tuple[str, Any], ...]:
+    """The plugin-declared keys of a board table, parsed by every runner that declares them."""
+    values = []
+    for key in sorted(set(table) & set(declared)):
+        parsed = None
+        for owner, decl in declared[key]:
+            wanted = _TOML_TYPES[decl.type]
+            value = table[key]
+            if not isinstance(value, wanted) or (isinstance(value, bool) and decl.type != "bool"):
+                raise UsageError(f"{where}: {key} (declared by {owner}) must be a {decl.type}, "
+                                 f"not {type(value).__name__}")
+            try:
+                parsed = decl.parse(key, table[key])
+            except UsageError as exc:
+                raise UsageError(f"{where}: {key} (declared by {owner}): {exc}") from None
+        values.append((key, parsed))
+    return tuple(values)
 
 
 def user_boards_file() -> Path:
@@ -171,14 +247,17 @@ def _board(board_id: str, table: Any, file: Path) -> Board:
     if secret:  # never echo the value
         raise UsageError(f"{where} has a {secret[0]!r} entry: zoo-bench logs in with keys only "
                          "(BatchMode); remove it and set key_file (see docs/boards.md)")
-    known = {f for f in Board.__dataclass_fields__ if f not in ("id", "source")}
+    declared = declared_board_keys()
+    known = set(CORE_KEYS) | set(declared)
     unknown = sorted(set(table) - known)
     if unknown:
-        raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise _unknown_key(where, unknown[0], known)
+    settings = _plugin_settings(table, {k: v for k, v in declared.items() if k not in CORE_KEYS}, where)
     for required in ("target", "host"):
         if not isinstance(table.get(required), str) or not table[required]:
             raise UsageError(f"{where}: {required!r} is required (a string)")
-    data = dict(table)
+    data = {k: v for k, v in table.items() if k in CORE_KEYS}
+    data["settings"] = settings
     _check_ssh_settings(data, where)
     base = file.resolve().parent
     for key in ("key_file", "known_hosts"):

@@ -13,10 +13,10 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..components import Runner
-from ..options import Option
+from ..options import Option, as_option
 from .inventory import boards_file, no_board_reason
 from .ssh import SshConnectionError, SshError, SshTimeout
 
@@ -48,7 +48,24 @@ class BoardCommandFailed(RuntimeError):
 
 
 class SshBoardRunner(Runner):
-    """Base of runners that measure on a board over :mod:`zoo_bench.board.ssh`."""
+    """Base of runners that measure on a board over :mod:`zoo_bench.board.ssh`.
+
+    A subclass declares ``options`` (merge :data:`BOARD_SELECTION`: a board option is what makes
+    its stages occupy the board, ``board-<id>``) and may declare ``board_keys``, the
+    ``boards.toml`` keys its boards take (name -> :class:`~zoo_bench.options.Option`), read with
+    ``board.setting(name)``. Its figures are ``measured-board`` (``provenance``).
+    """
+
+    provenance = "measured-board"
+    #: boards.toml keys this runner's boards take beside the core ones (docs/boards.md).
+    board_keys: ClassVar[dict[str, Option]] = {}
+
+    def option(self, ctx: StageContext, name: str) -> Any:
+        """The typed value of one of this runner's declared options (its default when unset:
+        ``warmup=0`` stays 0)."""
+        decl = as_option(self.options[name])
+        value = ctx.options.get(name)
+        return decl.default if value is None else decl.parse(name, value)
 
     def input_files(self, options: dict[str, Any]) -> list[Path]:
         """The boards file: a re-flashed board (its ``bsp``) or another host changes the key."""

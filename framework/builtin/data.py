@@ -136,7 +136,10 @@ def preprocess_pil(image, pre: Preprocess) -> np.ndarray:
     w, h = image.size
     left, top = (w - pre.crop) // 2, (h - pre.crop) // 2
     image = image.crop((left, top, left + pre.crop, top + pre.crop))
-    x = (np.asarray(image, dtype=np.float32) - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)
+    pixels = np.asarray(image, dtype=np.float32)
+    if pre.channel_order == "BGR":
+        pixels = pixels[..., ::-1]
+    x = (pixels - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)
     return np.ascontiguousarray(x.transpose(2, 0, 1) if pre.layout == "NCHW" else x)
 
 
@@ -177,7 +180,7 @@ def calibration_batch(pre: Preprocess, dataset: str | Path | None, count: int) -
     if dataset:
         images, _ = list_images(dataset, count)
         batch, _ = load_batch(images, pre)
-        return batch, f"dataset {Path(dataset).name} ({len(batch)} images)"
+        return batch, f"dataset {Path(dataset).resolve()} (first {len(batch)} images, round-robin over classes)"
     rng = np.random.default_rng(RANDOM_CALIBRATION_SEED)
     pixels = rng.integers(0, 256, size=(count, pre.crop, pre.crop, 3)).astype(np.float32)
     x = (pixels - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)
@@ -187,5 +190,7 @@ def calibration_batch(pre: Preprocess, dataset: str | Path | None, count: int) -
 
 
 def default_preprocess(resolution: int, layout: str = "NHWC") -> Preprocess:
-    """Preprocessing for a model whose spec names none: resize, (x - 127.5) / 127.5."""
-    return Preprocess(resize=resolution, crop=resolution, layout=layout)
+    """Resize and ``(x - 127.5) / 127.5``: for tools that need *some* input (a timing input, a
+    workload), never for accuracy or calibration (those refuse an undeclared model:
+    :mod:`zoo_bench.builtin.preprocessing`)."""
+    return Preprocess(resize=resolution, crop=resolution, layout=layout, declared_by="default (no contract)")

@@ -214,8 +214,8 @@ class HostCpuTarget(Target):
             flt = p.export(src, "onnx") if fmt == "torch" else src
             q8 = p.quantize(flt, "onnx_qdq", activation_type="uint8")
             runner = "onnxruntime"
-        elif fmt == "tflite":  # a model file given as is: run it, quantized or not
-            return [p.run(src, "litert")]
+        elif fmt == "tflite":  # a model file given as is: run it (int8 or float as the file holds) and score it
+            return [p.run(src, "litert"), p.evaluate(src, runner="litert")]
         else:
             raise UsageError(f"target cpu cannot run models of format {fmt!r}")
         leaves = [p.run(flt, runner), p.run(q8, runner)]

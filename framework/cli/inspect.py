@@ -147,4 +147,6 @@ def plugins(as_json: bool, verbose: bool) -> None:
                 lines.append("")
                 lines.append(f"{label} ({info.name}){'' if described else ': no options'}")
                 lines += [f"  {name}: {text}" for name, text in described]
+                lines += [f"  boards.toml key {name}: {opt.describe()}"  # a board runner's own keys
+                          for name, opt in sorted((getattr(comp, "board_keys", None) or {}).items())]
         click.echo("\n".join(lines))

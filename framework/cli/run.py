@@ -28,6 +28,11 @@ def _label(ctx: click.Context, param: click.Parameter, value: str | None) -> str
               show_default=True, help="Results store directory.")
 @click.option("--dataset", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Class-per-subfolder images for calibration and accuracy.")
+@click.option("--calibration-dataset", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Class-per-subfolder images for int8 calibration only (default: --dataset).")
+@click.option("--preprocess", metavar="CONTRACT",
+              help="Input contract of model files: raw | unit | symmetric | imagenet | caffe, or "
+                   "range=LO:HI,order=RGB|BGR,layout=NHWC|NCHW,resize=N,crop=N (docs/models.md).")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once.")
 @click.option("--threads", type=click.IntRange(1, 256), help="Runtime threads for host/board runs.")
 @click.option("--runs", type=click.IntRange(1), help="Timed inferences per measurement.")
@@ -56,14 +61,15 @@ def _label(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 @click.option("--address", metavar="tcp://HOST:PORT", help="Dask scheduler to use with --executor dask.")
 @click.option("--label", callback=_label, help="A name for this run (nightly-42, baseline, ...): "
               "`history --label`, `compare --baseline LABEL`.")
-def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, resolution, boards, extra,
-        timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address, label) -> None:
+def run(models, targets, output, dataset, calibration_dataset, preprocess, jobs, threads, runs, warmup, classes,
+        resolution, boards, extra, timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address,
+        label) -> None:
     """Run models x targets and store one row per figure.
 
     \b
     Examples:
       zoo-bench run --model mobilenet_v2_0.35_128 --target cpu
-      zoo-bench run --model 'efficientnet_lite*' --target cpu,imx93 --jobs 2
+      zoo-bench run --model 'efficientnet_lite*' --target all --jobs 2
       zoo-bench run --model all --target cpu --dataset ./images --json
     A repeated run is served from the artifact cache (its rows say cached); --fresh re-measures.
     Exit code: 0 when no job failed, 1 when one did, 2 for bad input.
@@ -75,9 +81,11 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     for key, value in (("threads", threads), ("runs", runs), ("warmup", warmup)):
         if value is not None:
             options[key] = value
+    if calibration_dataset is not None:
+        options["calibration_dataset"] = str(calibration_dataset.resolve())
     if dry_run:
         planned = api.plan(list(models), list(targets), dataset=dataset, boards=boards, options=options,
-                           classes=classes, resolution=resolution, registry=registry)
+                           classes=classes, resolution=resolution, preprocess=preprocess, registry=registry)
         click.echo(plan_text(planned.jobs, as_json))
         return
     force = frozenset(rerun) | ({"run", "evaluate"} if fresh else frozenset())
@@ -88,7 +96,8 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
 
     try:
         result = api.run(list(models), list(targets), output=output, dataset=dataset, boards=boards,
-                         options=options, classes=classes, resolution=resolution, jobs=jobs, executor=executor,
+                         options=options, classes=classes, resolution=resolution, preprocess=preprocess,
+                         jobs=jobs, executor=executor,
                          address=address, cache_dir=cache_dir, force=force, stage_timeout_s=timeout,
                          progress=not quiet, on_start=announce, argv=sys.argv, registry=registry, label=label)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (execute.Interrupted): recorded by the API
@@ -103,11 +112,14 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
         click.echo(json.dumps({
             "run_id": run_id, "results": str(store.run_dir(run_id)), "duration_s": round(duration, 3),
             "jobs": [{"job": r.job_id, "status": r.status, "reason": r.reason,
-                      "stages": r.stage_statuses()} for r in results],
+                      "stages": r.stage_statuses(), "cached": r.cached_stages()} for r in results],
             "counts": counts, "unsaved": store.unsaved_json(), "warnings": result.warnings,
+            "answers": _answers(results),
         }, indent=2, default=str))
     else:
-        click.echo(summary_table(results))
+        from ..summary import summary_text
+
+        click.echo(summary_text(results))
         click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
                    f"rows: zoo-bench results --output {output} --run {run_id}")
     for warning in result.warnings if not quiet else ():  # busy machine, governor (docs/ci.md)
@@ -125,11 +137,19 @@ def run(models, targets, output, dataset, jobs, threads, runs, warmup, classes, 
     sys.exit(1 if counts["failed"] or store.unsaved else 0)
 
 
+def _answers(results) -> list:
+    """The summary lines as data (framework/summary.py): latency, RAM, flash, fit per job."""
+    from ..summary import summary_json
+
+    return summary_json(results)
+
+
 def plan_text(jobs, as_json: bool) -> str:
     if as_json:
         return json.dumps([{"job": j.id, "skip_reason": j.skip_reason,
                             "stages": [{"id": s.id, "kind": s.kind, "component": s.component, "inputs": list(s.inputs),
-                                        "options": s.options_dict(), "variant": s.variant} for s in j.stages]}
+                                        "options": s.options_dict(), "variant": s.variant, "side": s.side}
+                                       for s in j.stages]}
                            for j in jobs], indent=2, default=str)
     lines = []
     for job in jobs:
@@ -137,7 +157,8 @@ def plan_text(jobs, as_json: bool) -> str:
         for s in job.stages:
             opts = " ".join(f"{k}={v}" for k, v in s.options_dict().items())
             after = f"  <- {', '.join(s.inputs)}" if s.inputs else ""
-            lines.append(f"  {s.id:<28} {s.component:<20} {opts}{after}")
+            side = "  (side branch)" if s.side else ""
+            lines.append(f"  {s.id:<28} {s.component:<20} {opts}{after}{side}")
     return "\n".join(lines)
 
 

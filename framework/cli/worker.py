@@ -14,7 +14,7 @@ from ..errors import UsageError
 @click.command()
 @click.option("--scheduler", required=True, metavar="tcp://HOST:PORT", help="The Dask scheduler to join.")
 @click.option("--resources", "resources", multiple=True, metavar="NAME=N",
-              help="Resources this worker owns, e.g. board-imx93-lab1=1 for a board plugged in here.")
+              help="Resources this worker owns, e.g. board-lab1=1 for a board plugged in here.")
 @click.option("--nworkers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (stages at once on this machine).")
 def worker(scheduler, resources, nworkers) -> None:
@@ -23,8 +23,8 @@ def worker(scheduler, resources, nworkers) -> None:
     \b
     Examples:
       zoo-bench worker --scheduler tcp://10.0.0.5:8786
-      zoo-bench worker --scheduler tcp://10.0.0.5:8786 --resources board-imx93-lab1=1
-    Board runs of board imx93-lab1 go only to a worker that owns board-imx93-lab1. Every worker
+      zoo-bench worker --scheduler tcp://10.0.0.5:8786 --resources board-lab1=1
+    Board runs of board lab1 go only to a worker that owns board-lab1. Every worker
     must see the run's --cache-dir at the same path (a shared folder) and have zoo-bench and
     its plugins installed.
     """
@@ -60,5 +60,5 @@ def check_resource(item: str) -> str:
     """``NAME=NUMBER`` with a plain name and a finite non-negative number, else :class:`UsageError`."""
     match = _RESOURCE.match(item.strip())
     if not match or not math.isfinite(float(match.group(2))):
-        raise UsageError(f"resource {item!r} is not NAME=NUMBER (e.g. board-imx93-lab1=1)")
+        raise UsageError(f"resource {item!r} is not NAME=NUMBER (e.g. board-lab1=1)")
     return item.strip()

@@ -5,9 +5,11 @@ catalog model), build the float model, quantize it to int8 with the core's TFLit
 code path, read its workload (:mod:`zoo_bench.estimate.workload`) and, where a points file
 names a baseline compiler for a target (a tool whose estimate the fitted model corrects), run
 that compiler on the int8 model through the plugin registry and keep its latency figure.
-Results are merged into ``framework/estimate/workloads.json`` (one entry per model, written
-after each model so an interrupted build keeps what it finished), so that ``zoo-bench
-fidelity`` and ``zoo-bench fit`` run in seconds without TensorFlow.
+Results are merged into the ``workloads.json`` of the plugin that defines the model (the
+workloads file its ``EstimatorData`` names; catalog models into the core's
+``catalog_workloads.json``), a baseline tool's figure into the file of the plugin that owns its
+target; one entry per model, written after each model so an interrupted build keeps what it
+finished. ``zoo-bench fidelity`` and ``zoo-bench fit`` then run in seconds without TensorFlow.
 
 Slow (TensorFlow conversions; ResNet50 ~30 s, EfficientNetV2-S minutes): run it once, commit
 the result.
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .data import WORKLOADS_FILE, load_points_files, points_files
+from .data import WORKLOADS_FILE, load_points, load_workloads, registered_data
 from .workload import workload_of_tflite
 
 CALIBRATION_IMAGES = 8
@@ -151,6 +153,35 @@ def _save(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+class WorkloadFiles:
+    """Where each entry is written: a model's workload to the file of the plugin defining it
+    (catalog models: the core's), a target's baseline figure to the file of the plugin owning
+    the target; or everything to one ``output`` file."""
+
+    def __init__(self, model_file: dict[str, Path], target_file: dict[str, Path], output: Path | None):
+        self.model_file, self.target_file, self.output = model_file, target_file, output
+
+    def _route(self, name: str, entry: dict[str, Any]) -> dict[Path, dict[str, Any]]:
+        if self.output is not None:
+            return {self.output: entry}
+        home = self.model_file.get(name, WORKLOADS_FILE)
+        parts: dict[Path, dict[str, Any]] = {home: {**entry, "baselines": {}}}
+        for target, figure in entry.get("baselines", {}).items():
+            where = self.target_file.get(target, home)
+            parts.setdefault(where, {"baselines": {}})["baselines"][target] = figure
+        return parts
+
+    def save(self, name: str, entry: dict[str, Any], generated_by: str) -> None:
+        for path, part in self._route(name, entry).items():
+            data = json.loads(path.read_text()) if path.exists() else {"models": {}}
+            data["generated_by"] = generated_by
+            old = data["models"].get(name, {})
+            merged = {**old, **{k: v for k, v in part.items() if k != "baselines"}}
+            merged["baselines"] = {**old.get("baselines", {}), **part.get("baselines", {})}
+            data["models"][name] = merged
+            _save(path, data)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--catalog", action="store_true", help="also every catalog model (slow)")
@@ -158,10 +189,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--missing", action="store_true", help="build only models not in the file yet")
     parser.add_argument("--reread", action="store_true",
                         help=f"re-read workloads of the int8 models kept in {MODEL_CACHE} (no rebuild)")
-    parser.add_argument("--output", type=Path, default=WORKLOADS_FILE)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="write every entry to this one file (default: each plugin's own workloads file)")
     args = parser.parse_args(argv)
 
-    files = load_points_files(points_files())
+    registered = registered_data()
+    files = [load_points(d.points) for d in registered]
+    model_file: dict[str, Path] = {}
+    target_file: dict[str, Path] = {}
+    for d, pf in zip(registered, files, strict=True):
+        if d.workloads is not None:
+            for name in pf.models:
+                model_file.setdefault(name, d.workloads)
+            for target in pf.targets:
+                target_file.setdefault(target, d.workloads)
+    sink = WorkloadFiles(model_file, target_file, args.output)
     jobs: dict[str, dict[str, Any]] = {}
     baselines: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for pf in files:
@@ -186,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
             jobs.setdefault(name, {"builder": "catalog", "name": name})
             if jobs[name]["builder"] == "catalog":  # estimates for every target that corrects a tool
                 baselines[name] = every_baseline
-    data = json.loads(args.output.read_text()) if args.output.exists() else {"models": {}}
-    data["generated_by"] = "python -m zoo_bench.estimate.build_workloads" + (" --catalog" if args.catalog else "")
+    paths = [args.output] if args.output is not None else sorted({WORKLOADS_FILE, *model_file.values(),
+                                                                   *target_file.values()})
+    data = {"models": load_workloads(paths)}
+    generated_by = "python -m zoo_bench.estimate.build_workloads" + (" --catalog" if args.catalog else "")
     names = args.only or list(jobs)
     for name in names:
         if name not in jobs:
@@ -208,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                         with tempfile.TemporaryDirectory(prefix="zoo-bench-workload-") as tmp:
                             value = baseline_figure(baseline["compiler"], baseline.get("options", {}), kept, Path(tmp))
                         entry["baselines"][target] = {"compiler": baseline["compiler"], "latency_mean_ms": value}
-                _save(args.output, data)
+                sink.save(name, entry, generated_by)
             continue
         with tempfile.TemporaryDirectory(prefix="zoo-bench-workload-") as tmp:
             workdir = Path(tmp)
@@ -228,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: FAILED {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
                 continue
         data["models"][name] = entry
-        _save(args.output, data)
+        sink.save(name, entry, generated_by)
         print(f"{name}: {entry['workload']['layers']} layers, {sum(entry['workload']['macs'].values()) / 1e6:.1f} M "
               f"work units, {time.perf_counter() - t0:.1f} s", flush=True)
     return 0

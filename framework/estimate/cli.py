@@ -20,7 +20,7 @@ def _files(points: tuple[Path, ...]) -> list[Path]:
 
     files = list(points) or points_files()
     if not files:
-        raise UsageError("no published_points.json found in the installed plugins (or give --points FILE)")
+        raise UsageError("no plugin registers estimator data (zoo_bench_register_estimator_data); give --points FILE")
     return files
 
 
@@ -31,11 +31,12 @@ def _files(points: tuple[Path, ...]) -> list[Path]:
 @click.option("--measured", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Measured points written by `zoo-bench fit`, added to the published ones.")
 @click.option("--workloads", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Cached workloads (default: the one zoo-bench ships, framework/estimate/workloads.json).")
+              help="Cached workloads (default: the catalog's and every plugin's registered workloads).")
 @click.option("--catalog", is_flag=True, help="Also the latency estimate of every catalog model, per target.")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.option("--markdown", is_flag=True, help="Only the summary table, as docs/estimators.md holds it.")
 def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None, workloads: Path | None,
-             catalog: bool, as_json: bool) -> None:
+             catalog: bool, as_json: bool, markdown: bool = False) -> None:
     """How good the estimates are: per target and published point, the estimate, the published
     figure, the error and the leave-one-model-out error; median and worst per target.
 
@@ -44,7 +45,7 @@ def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None
     """
     from .data import load_workloads
     from .estimators import fit_all
-    from .fidelity import catalog_estimates, catalog_text, catalog_workloads, report, text_report
+    from .fidelity import catalog_estimates, catalog_text, catalog_workloads, report, summary_markdown, text_report
 
     fits = fit_all(_files(points), workloads_file=workloads, extra=measured, target=target)
     if target and not fits:
@@ -56,8 +57,10 @@ def fidelity(target: str | None, points: tuple[Path, ...], measured: Path | None
 
         definitions = {k: v for f in _files(points) for k, v in load_points(f).models.items()}
         table = catalog_workloads(load_workloads(workloads) if workloads else load_workloads(), definitions)
-        rows = catalog_estimates(fits, table)
-    if as_json:
+        rows = catalog_estimates(fits, table, definitions)
+    if markdown:
+        click.echo(summary_markdown(fits), nl=False)
+    elif as_json:
         click.echo(json.dumps({**report(fits), **({"catalog": rows} if catalog else {})}, indent=1))
     else:
         click.echo(text_report(fits), nl=False)
@@ -109,7 +112,7 @@ def measured_points(rows: list[dict[str, Any]], targets: set[str], stage: str | 
 @click.option("--target", "-t", "targets", multiple=True, required=True, help="Target ids to refit (repeatable).")
 @click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False), default=Path("zoo-bench-results"),
               show_default=True, help="Results store directory to read measured-board rows from.")
-@click.option("--stage", help="Only rows of this stage id (e.g. run:imx_board:npu); default: every "
+@click.option("--stage", help="Only rows of this stage id (e.g. run:<board runner>:npu); default: every "
                               "measured-board latency_mean_ms row of the target.")
 @click.option("--points-out", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the measured points (default: <output>/estimates/measured_points.json).")

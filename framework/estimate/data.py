@@ -12,20 +12,27 @@ its ``__init__.py``:
   tool_version; ``holdout: true`` for figures never fitted on; ``check_only`` with a reason for
   figures shown but not fitted).
 
-Workloads of every defined model live in ``workloads.json`` next to this module.
+Plugins hand their data to the core through the ``zoo_bench_register_estimator_data`` hook
+(:class:`EstimatorData`: the points file, the cached workloads of the models it defines, and
+builders for those models); the core ships only the workloads of catalog models
+(``catalog_workloads.json`` next to this module) and works on whatever plugins register.
+
+MobileNet v2 with width 1.0 is held out by a rule in code (:func:`holdout_reason`), whatever a
+source calls it and whether the figure was published or measured.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 
-WORKLOADS_FILE = Path(__file__).with_name("workloads.json")
+#: Workloads of catalog models (no vendor data: per-target tool baselines live with the plugins).
+WORKLOADS_FILE = Path(__file__).with_name("catalog_workloads.json")
 POINTS_FILE_NAME = "published_points.json"
 _POINT_KEYS = ("model", "target", "metric", "value", "unit", "source")
 
@@ -68,35 +75,85 @@ def load_points(path: Path) -> PointsFile:
     return pf
 
 
-def points_files() -> list[Path]:
-    """``published_points.json`` of every installed zoo-bench plugin package (found without importing it)."""
-    found = []
-    for ep in importlib.metadata.entry_points(group="zoo_bench"):
-        module = ep.value.split(":")[0]
-        try:
-            spec = importlib.util.find_spec(module)
-        except (ImportError, ValueError):
-            continue
-        if spec is None or not spec.origin:
-            continue
-        candidate = Path(spec.origin).parent / POINTS_FILE_NAME
-        if candidate.is_file() and candidate not in found:
-            found.append(candidate)
+@dataclass
+class EstimatorData:
+    """What a plugin registers through ``zoo_bench_register_estimator_data``.
+
+    ``points``: its ``published_points.json`` (format in the module docstring); ``workloads``: the
+    cached workloads of the models it defines, and the baseline tool figures of the targets it
+    owns (written by ``python -m zoo_bench.estimate.build_workloads``); ``builders``: builder
+    name -> function ``(keras_input, classes, **args) -> keras.Model`` for definitions whose
+    builder the core does not know.
+    """
+
+    points: Path
+    workloads: Path | None = None
+    builders: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    name: str = ""
+
+
+def registered_data(registry: Any = None) -> list[EstimatorData]:
+    """Every :class:`EstimatorData` the installed plugins register (the typed face of the hook)."""
+    if registry is None:
+        from ..plugins import get_registry
+
+        registry = get_registry()
+    found: list[EstimatorData] = []
+
+    def register(data: EstimatorData) -> None:
+        if not isinstance(data, EstimatorData):
+            raise TypeError(f"zoo_bench_register_estimator_data registered {data!r}, not an EstimatorData")
+        if all(d.points != data.points for d in found):
+            found.append(data)
+
+    hook = getattr(registry.pm.hook, "zoo_bench_register_estimator_data", None)
+    if hook is not None:
+        hook(register=register)
     return found
+
+
+def points_files(registry: Any = None) -> list[Path]:
+    """The points file of every registered :class:`EstimatorData`."""
+    return [d.points for d in registered_data(registry)]
+
+
+def workloads_files(registry: Any = None) -> list[Path]:
+    """The core's catalog workloads, then every plugin's (merged by :func:`load_workloads`)."""
+    return [WORKLOADS_FILE, *[d.workloads for d in registered_data(registry) if d.workloads is not None]]
+
+
+def registered_builders(registry: Any = None) -> dict[str, Callable[..., Any]]:
+    builders: dict[str, Callable[..., Any]] = {}
+    for d in registered_data(registry):
+        builders.update(d.builders)
+    return builders
 
 
 def load_points_files(paths: list[Path]) -> list[PointsFile]:
     return [load_points(p) for p in paths]
 
 
-def load_workloads(path: Path = WORKLOADS_FILE) -> dict[str, dict[str, Any]]:
-    """Model name -> cached entry (``definition``, ``workload``, ``baselines``)."""
-    if not path.is_file():
-        return {}
-    models = _load_json_object(path, "workloads file").get("models", {})
-    if not isinstance(models, dict) or not all(isinstance(v, dict) for v in models.values()):
-        raise UsageError(f"{path}: models is not a JSON object of objects")
-    return models
+def load_workloads(paths: Path | list[Path] | None = None) -> dict[str, dict[str, Any]]:
+    """Model name -> cached entry (``definition``, ``workload``, ``baselines``), merged over
+    ``paths`` (default: :func:`workloads_files`); the baselines of one model are united, so a
+    plugin can keep the tool figures of its targets for models another file defines."""
+    if paths is None:
+        paths = workloads_files()
+    merged: dict[str, dict[str, Any]] = {}
+    for path in [paths] if isinstance(paths, Path) else paths:
+        if not Path(path).is_file():
+            continue
+        models = _load_json_object(Path(path), "workloads file").get("models", {})
+        if not isinstance(models, dict) or not all(isinstance(v, dict) for v in models.values()):
+            raise UsageError(f"{path}: models is not a JSON object of objects")
+        for name, entry in models.items():
+            into = merged.setdefault(name, {"baselines": {}})
+            for key, value in entry.items():
+                if key == "baselines":
+                    into["baselines"].update(value or {})
+                else:
+                    into.setdefault(key, value)
+    return {n: e for n, e in merged.items() if "workload" in e}
 
 
 def positive_problem(value: Any) -> str | None:
@@ -125,10 +182,54 @@ def _load_json_object(path: Path, what: str) -> dict[str, Any]:
     return raw
 
 
-def is_holdout(point: dict[str, Any]) -> bool:
-    """A figure the estimators never fit on (MobileNet v2 alpha 1.0, by the project's rule)."""
-    return bool(point.get("holdout"))
+#: MobileNet v2 at width 1.0 under the names sources give it (``mobilenet_v2_1.0_224``,
+#: ``mobilenetv2_100``, ``MobileNetV2-1.0``, ``mobilenet_v2_224`` without a width, ...).
+_MNV2 = re.compile(r"mobilenet[\W_]*v2(?![\d.])", re.IGNORECASE)
+_WIDTH = re.compile(r"^[\W_]*(?:alpha[\W_]*)?(\d+(?:\.\d+)?)")
 
 
-def is_fitted(point: dict[str, Any]) -> bool:
-    return not is_holdout(point) and not point.get("check_only")
+def _mnv2_width(name: str) -> float | None:
+    """The width of a MobileNet v2 named ``name`` (1.0 when the name gives none), else ``None``."""
+    m = _MNV2.search(name)
+    if m is None:
+        return None
+    rest = name[m.end():]
+    w = _WIDTH.match(rest)
+    if w is None:
+        return 1.0
+    text = w.group(1)
+    value = float(text)
+    if "." not in text and value >= 10:  # mobilenetv2_100 / _035 (timm), or a resolution (_224)
+        if value in (224.0, 192.0, 160.0, 128.0, 96.0):
+            return 1.0
+        value = value / 100.0
+    return value
+
+
+def holdout_reason(model: str, definition: dict[str, Any] | None = None) -> str | None:
+    """Why a figure of this model is never fitted on, or ``None``.
+
+    The rule (the project's outside check): every figure of MobileNet v2 with width 1.0, by its
+    definition (``keras_application`` ``MobileNetV2`` with ``alpha`` 1.0, a timm
+    ``mobilenetv2_100``) or by any name it goes by (the point's model, the catalog name, the
+    measured model), published or measured alike.
+    """
+    definition = definition or {}
+    args = definition.get("args", {}) or {}
+    if args.get("application") == "MobileNetV2" and float(args.get("alpha", 1.0)) == 1.0:
+        return "MobileNet v2 width 1.0 (held out by rule: the outside check)"
+    names = [model, definition.get("catalog"), definition.get("measured_model"), definition.get("model"),
+             args.get("timm_name")]
+    for name in names:
+        if isinstance(name, str) and _mnv2_width(name) == 1.0:
+            return "MobileNet v2 width 1.0 (held out by rule: the outside check)"
+    return None
+
+
+def is_holdout(point: dict[str, Any], definition: dict[str, Any] | None = None) -> bool:
+    """A figure the estimators never fit on: flagged ``holdout`` or held out by :func:`holdout_reason`."""
+    return bool(point.get("holdout")) or holdout_reason(point["model"], definition) is not None
+
+
+def is_fitted(point: dict[str, Any], definition: dict[str, Any] | None = None) -> bool:
+    return not is_holdout(point, definition) and not point.get("check_only")

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import PointsFile, is_fitted, is_holdout, load_points, load_workloads
-from .fit import FittedModel, Sample, feature_set, features_of, fit_model, latency_candidates
+from .data import PointsFile, holdout_reason, is_fitted, is_holdout, load_points, load_workloads
+from .fit import FittedModel, Sample, feature_set, features_of, fit_model, latency_candidates, physical_floor_ms
 
 #: Definition keys that do not change the network's body (a different head is the same network
 #: for leave-one-model-out: its figures leave together).
@@ -28,6 +28,46 @@ def network_key(definition: dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True)
 
 
+def body_signature(workload: dict[str, Any]) -> tuple[float, float, float]:
+    """MACs of the body's conv, depthwise and pointwise layers (the head is dense): the same
+    network reads the same, whatever its head, its name or who built the int8 model."""
+    macs = workload.get("macs", {})
+    return (float(macs.get("conv", 0.0)), float(macs.get("depthwise", 0.0)), float(macs.get("pointwise", 0.0)))
+
+
+def same_body(a: tuple[float, float, float], b: tuple[float, float, float], tolerance: float = 0.005) -> bool:
+    return sum(a) > 0 and all(abs(x - y) <= tolerance * max(x, y, 1.0) for x, y in zip(a, b, strict=True))
+
+
+def identity(pf: PointsFile, workloads: dict[str, Any], model: str) -> tuple[str, dict[str, Any]]:
+    """(network key, definition) of a points-file model. A measured model (``zoo-bench fit``)
+    takes the identity and definition of the published model of the same network: the one
+    defined as the catalog model it ran, else the one whose body has the same MACs."""
+    definition = pf.models.get(model, {})
+    if definition.get("builder") != "measured":
+        return network_key(definition), definition
+    ran = definition.get("measured_model") or definition.get("model")
+    for name, other in pf.models.items():
+        if other.get("builder") != "measured" and ran in (name, other.get("catalog")):
+            return network_key(other), other
+    mine = body_signature((workloads.get(model) or {}).get("workload", {}))
+    for name, other in pf.models.items():
+        entry = workloads.get(name)
+        if other.get("builder") != "measured" and entry and same_body(mine, body_signature(entry["workload"])):
+            return network_key(other), other
+    return network_key(definition), definition
+
+
+def point_kind(pf: PointsFile, workloads: dict[str, Any], point: dict[str, Any]) -> str:
+    """``holdout`` (never fitted: flagged, or MobileNet v2 width 1.0 by rule under any name, the
+    published network a measured point shares included), ``check`` or ``fit``."""
+    _, shared = identity(pf, workloads, point["model"])
+    own = pf.models.get(point["model"], {})
+    if point.get("holdout") or holdout_reason(point["model"], own) or holdout_reason(point["model"], shared):
+        return "holdout"
+    return "check" if point.get("check_only") else "fit"
+
+
 @dataclass
 class TargetFit:
     """One target and metric: the fitted model, and the points predicted but not fitted."""
@@ -38,6 +78,8 @@ class TargetFit:
     #: points whose model has no cached workload (run build_workloads): model names
     missing: list[str] = field(default_factory=list)
     points_file: Path | None = None
+    #: metric -> (|error| bound, share of networks within it): the goals the plugin declares
+    goals: dict[str, Any] = field(default_factory=dict)
 
 
 def merge_extra(pf: PointsFile, extra: Path | None, workloads: dict[str, Any]) -> PointsFile:
@@ -62,10 +104,10 @@ def _usable(pf: PointsFile, workloads: dict[str, Any], target: str, point: dict[
     return not baseline or (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms") is not None
 
 
-def _finite(entry: dict[str, Any], target: str, names: tuple[str, ...]) -> bool:
+def _finite(entry: dict[str, Any], target: str, names: tuple[str, ...], context: dict[str, Any] | None) -> bool:
     """All features computable (a workload cached without its graph has no planner features)."""
     base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
-    return all(math.isfinite(f) for f in features_of(entry["workload"], names, base))
+    return all(math.isfinite(f) for f in features_of(entry["workload"], names, base, context))
 
 
 def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: str
@@ -78,61 +120,83 @@ def samples_for(pf: PointsFile, workloads: dict[str, Any], target: str, metric: 
     baseline = bool(pf.targets.get(target, {}).get("baseline")) and metric == "latency_mean_ms"
     chosen = [p for p in pf.points if p["target"] == target and p["metric"] == metric]
     usable = [p for p in chosen if _usable(pf, workloads, target, p, baseline)]
+    kinds = {id(p): point_kind(pf, workloads, p) for p in usable}
     names: tuple[str, ...] = ()
     for _ in range(3):  # the feature set depends on the usable networks, which depend on the features
-        groups = {network_key(pf.models[p["model"]]) for p in usable if is_fitted(p)}
+        groups = {identity(pf, workloads, p["model"])[0] for p in usable if kinds[id(p)] == "fit"}
         names = feature_set(metric, len(groups), baseline)
-        finite = [p for p in usable if _finite(workloads[p["model"]], target, names)]
+        finite = [p for p in usable if _finite(workloads[p["model"]], target, names, pf.targets.get(target))]
         if len(finite) == len(usable):
             break
         usable = finite
     missing = [p["model"] for p in chosen if p not in usable]
     fit, hold, check = [], [], []
+    bounds = target_bounds(pf, target, metric)
     for p in usable:
         entry = workloads[p["model"]]
         base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
-        sample = Sample(p, network_key(pf.models[p["model"]]), features_of(entry["workload"], names, base))
-        (hold if is_holdout(p) else fit if is_fitted(p) else check).append(sample)
+        sample = Sample(p, identity(pf, workloads, p["model"])[0],
+                        features_of(entry["workload"], names, base, pf.targets.get(target)),
+                        physical_floor_ms(entry["workload"], bounds))
+        {"holdout": hold, "fit": fit, "check": check}[kinds[id(p)]].append(sample)
     return fit, hold, check, missing, names
+
+
+def target_bounds(pf: PointsFile, target: str, metric: str) -> dict[str, Any]:
+    """The physical bounds the plugin declares for ``target`` (latency only)."""
+    if metric != "latency_mean_ms":
+        return {}
+    return dict(pf.targets.get(target, {}).get("bounds") or {})
 
 
 def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: str) -> TargetFit | None:
     """The fitted model of one target and metric, or ``None`` without any usable point.
 
     Latency without a baseline tool: every feature set the target's network count allows
-    (:func:`~zoo_bench.estimate.fit.latency_candidates`) is fitted and the one with the lowest
-    median leave-one-model-out error is kept (that choice is made on the same points, so its
-    LOMO error is slightly optimistic; docs/estimators.md says so).
+    (:func:`~zoo_bench.estimate.fit.latency_candidates`, each also with the activation bytes the
+    whole-buffer placement spills to external RAM where the target declares its memory pools) is
+    fitted and the one with the lowest median leave-one-model-out error is kept (that choice is
+    made on the same points, so its LOMO error is slightly optimistic; docs/estimators.md says so).
     """
     own = figure_samples(pf, target, metric)
-    fit, hold, check, missing, names = own if own is not None else samples_for(pf, workloads, target, metric)
-    if not fit:
-        return None
-    best = fit_model(target, metric, fit, names)
     if own is not None:  # the features the points file declares, fitted as they are
-        return TargetFit(best, hold, check, missing, pf.path)
+        fit, hold, check, missing, names = own
+        return TargetFit(fit_model(target, metric, fit, names), hold, check, missing, pf.path) if fit else None
+    fit, hold, check, missing, names = samples_for(pf, workloads, target, metric)
+    if not fit or not names:  # no usable point, or a metric no model is fitted for
+        return None
+    best = fit_model(target, metric, fit, names, target_bounds(pf, target, metric))
     if metric == "latency_mean_ms" and "baseline_ms" not in names:
-        for cand in latency_candidates(len({s.group for s in fit})):
+        groups = len({s.group for s in fit})
+        cands = latency_candidates(groups)
+        if (pf.targets.get(target) or {}).get("memory_pools"):  # the bytes that spill to external RAM
+            cands += [(*c, "placed_external_kib") for c in cands if 2 * (len(c) + 1) <= groups]
+        for cand in cands:
             if cand == names:
                 continue
             model = _refit(pf, workloads, target, fit, cand)
             score, best_score = model.lomo_median_abs(), best.lomo_median_abs()
             if score is not None and (best_score is None or score < best_score):
                 best = model
-    hold = [_with_features(s, workloads, target, best.features) for s in hold]
-    check = [_with_features(s, workloads, target, best.features) for s in check]
-    return TargetFit(best, hold, check, missing, pf.path)
+    best.context = dict(pf.targets.get(target) or {})
+    hold = [_with_features(s, workloads, target, best.features, best.context) for s in hold]
+    check = [_with_features(s, workloads, target, best.features, best.context) for s in check]
+    goals = dict(pf.targets.get(target, {}).get("goals") or {})
+    return TargetFit(best, hold, check, missing, pf.path, goals)
 
 
-def _with_features(s: Sample, workloads: dict[str, Any], target: str, names: tuple[str, ...]) -> Sample:
+def _with_features(s: Sample, workloads: dict[str, Any], target: str, names: tuple[str, ...],
+                   context: dict[str, Any] | None = None) -> Sample:
     entry = workloads[s.point["model"]]
     base = (entry.get("baselines", {}).get(target) or {}).get("latency_mean_ms")
-    return Sample(s.point, s.group, features_of(entry["workload"], names, base))
+    return Sample(s.point, s.group, features_of(entry["workload"], names, base, context), s.floor)
 
 
 def _refit(pf: PointsFile, workloads: dict[str, Any], target: str, fit: list[Sample],
            names: tuple[str, ...]) -> FittedModel:
-    return fit_model(target, "latency_mean_ms", [_with_features(s, workloads, target, names) for s in fit], names)
+    return fit_model(target, "latency_mean_ms",
+                     [_with_features(s, workloads, target, names, pf.targets.get(target)) for s in fit], names,
+                     target_bounds(pf, target, "latency_mean_ms"))
 
 
 def fit_all(files: list[Path], workloads_file: Path | None = None, extra: Path | None = None,
@@ -190,5 +254,6 @@ def figure_samples(pf: PointsFile, target: str, metric: str
             missing.append(p["model"])
             continue
         sample = Sample(p, network_key(pf.models[p["model"]]), values)
-        (hold if is_holdout(p) else fit if is_fitted(p) else check).append(sample)
+        definition = pf.models.get(p["model"])
+        (hold if is_holdout(p, definition) else fit if is_fitted(p, definition) else check).append(sample)
     return fit, hold, check, missing, tuple(spec["features"])

@@ -108,46 +108,32 @@ def cifar_resnet_v1(inp: Any, classes: int, depth: int = 8) -> Any:
     return keras.Model(inp, layers.Dense(classes)(layers.Flatten()(x)))
 
 
-def mnist_dwsep(inp: Any, classes: int, filters: int = 16) -> Any:
-    """A five-layer conv/depthwise net for 28x28 characters: 3x3/2 conv, 3x3 depthwise, 3x3 conv
-    (2x filters), 3x3/2 depthwise, 1x1 conv (4x filters), each with batch norm and ReLU, then
-    global average pooling and a dense layer."""
-    keras = _keras()
-    layers = keras.layers
-
-    def bn_relu(x: Any) -> Any:
-        return layers.ReLU()(layers.BatchNormalization()(x))
-
-    x = bn_relu(layers.Conv2D(filters, 3, strides=2, padding="same")(inp))
-    x = bn_relu(layers.DepthwiseConv2D(3, padding="same")(x))
-    x = bn_relu(layers.Conv2D(2 * filters, 3, padding="same")(x))
-    x = bn_relu(layers.DepthwiseConv2D(3, strides=2, padding="same")(x))
-    x = bn_relu(layers.Conv2D(4 * filters, 1)(x))
-    x = layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inp, layers.Dense(classes)(x))
-
-
+#: The architectures the core builds; plugins add their own through ``EstimatorData.builders``
+#: (hook ``zoo_bench_register_estimator_data``), so this list is never closed.
 BUILDERS: dict[str, Callable[..., Any]] = {
     "keras_application": keras_application,
     "fd_mobilenet": fd_mobilenet,
     "squeezenet_v11": squeezenet_v11,
     "cifar_resnet_v1": cifar_resnet_v1,
-    "mnist_dwsep": mnist_dwsep,
 }
 
 
-def build_keras(definition: dict[str, Any]) -> Any:
-    """The float Keras model of a points-file definition, batch 1, BN recalibrated."""
+def build_keras(definition: dict[str, Any], builders: dict[str, Callable[..., Any]] | None = None) -> Any:
+    """The float Keras model of a points-file definition, batch 1, BN recalibrated.
+
+    ``builders``: the plugins' builders (default: every registered one), added to the core's."""
     from ..builtin.models.common import recalibrate_keras_bn
+    from .data import registered_builders
 
     keras = _keras()
     builder = definition["builder"]
-    if builder not in BUILDERS:
-        raise ValueError(f"unknown builder {builder!r} (known: {', '.join(BUILDERS)})")
+    known = {**BUILDERS, **(registered_builders() if builders is None else builders)}
+    if builder not in known:
+        raise ValueError(f"unknown builder {builder!r} (known: {', '.join(sorted(known))})")
     res = int(definition["resolution"])
     height = int(definition.get("height", res))
     inp = keras.Input((height, res, int(definition.get("channels", 3))), batch_size=1, name="input")
-    net = BUILDERS[builder](inp, int(definition.get("classes", 1000)), **definition.get("args", {}))
+    net = known[builder](inp, int(definition.get("classes", 1000)), **definition.get("args", {}))
     low, high = definition.get("input_range", (-1.0, 1.0))
     recalibrate_keras_bn(net, low=low, high=high)
     return net

@@ -91,7 +91,7 @@ class CardRows:
     def figures(self, target: str, metrics: list[str], variant: str | None = None) -> list[dict[str, Any]]:
         found = [r for r in self.ok if r["target"] == target and r["metric"] in metrics
                  and (variant is None or r["variant"] == variant)]
-        return sorted(found, key=lambda r: (metrics.index(r["metric"]), METHOD_RANK.get(r["method"], 9), r["stage"]))
+        return sorted(found, key=lambda r: (metrics.index(r["metric"]), _rank(r), r["stage"]))
 
     def best(self, target: str, metrics: list[str], variant: str | None = None) -> dict[str, Any] | None:
         found = self.figures(target, metrics, variant)
@@ -136,9 +136,18 @@ class CardRows:
             if theirs.classes not in (None, self.classes):  # another head: not like for like
                 text += f" (published {num(theirs.value)} for {theirs.classes} classes; run with --classes " \
                         f"{theirs.classes} to compare)"
+            elif "fitted_on" in _extra(row) and _extra(row).get("in_fit") is not False:
+                # a fitted estimator's row, fitted on this network (or from before the in_fit flag):
+                # a % against its own training point proves nothing
+                text += f" (published {num(theirs.value)}; estimator fitted on this network, no % shown)"
             else:
                 diff = difference_pct(row["value"], theirs.value)
                 text += f" (published {num(theirs.value)}{'' if diff is None else f', {diff:+.1f} %'})"
+        if row["method"] == "model-estimate" and _extra(row).get("extrapolation"):
+            text += " (extrapolated: the model lies outside the networks the estimator was fitted on)"
+        if row["method"] == "model-estimate" and _extra(row).get("in_fit"):
+            full = _extra(row).get("full_fit_value")
+            text += " (in fit: leave-one-network-out value" + (f", full fit {num(full)})" if full else ")")
         return text
 
 
@@ -251,8 +260,12 @@ def inference_time(cr: CardRows) -> Table:
                                            "Frequency", "Inference time (ms)", "Inf / sec", "Tool version"])
     for target in cr.targets:
         facts = cr.facts[target]
-        stages = sorted({(r["stage"], r["variant"], str(extra_of(r).get("threads", "")))
-                         for r in cr.figures(target, LATENCY)})
+        latency_rows = cr.figures(target, LATENCY)
+        rank = {}
+        for r in latency_rows:  # the board first, then the best predictor of it (see _rank)
+            rank[r["stage"]] = min(rank.get(r["stage"], 9.0), _rank(r))
+        stages = sorted({(r["stage"], r["variant"], str(extra_of(r).get("threads", ""))) for r in latency_rows},
+                        key=lambda s: (rank.get(s[0], 9.0), s))
         if not stages:
             t.rows.append([cr.model, "-", resolution_text(cr), facts.board, "-", "-",
                            cr.why_missing(target, ("run",)), "-", "-"])
@@ -341,6 +354,15 @@ def published_sources(cr: CardRows) -> Table | None:
         t.rows.append([target, metric, f"{num(p.value)} {p.unit}", f"{p.label()}, seed card {p.card}",
                        p.published_with or "-"])
     return t
+
+
+def _rank(row: dict[str, Any]) -> float:
+    """Order of rows of one metric: a board measurement first, then the best predictor of the
+    board: an estimate that corrects a tool's figure and beats it on the published points
+    (``extra.preferred_over_tool``) comes before that raw tool figure."""
+    if row["method"] == "model-estimate" and _extra(row).get("preferred_over_tool"):
+        return 0.5
+    return METHOD_RANK.get(row["method"], 9)
 
 
 def _extra(row: dict[str, Any]) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def render_card(model: str, rows: list[dict[str, Any]], run_id: str, targets: di
 def source_note_short() -> str:
     """One line on where published figures come from (the data file holds the full note)."""
     return ("Published figures come from the vendors' own model cards (the project's seed set of five cards), "
-            "shipped as `zoo_bench/reports/published_card_figures.json`.")
+            "shipped by the plugins that publish them (hook `zoo_bench_published_figures`).")
 
 
 def write_cards(rows: list[dict[str, Any]], run_id: str, out_dir: Path, models: Iterable[str],

@@ -10,7 +10,8 @@ otherwise its verdict is ``noise``. The tails and the mean of the same samples a
 judged: they follow the load of a shared machine more than the build.
 
 A stage that was ok in the base and is not now is ``broken``; a figure of the base that the new
-run lacks is ``gone``. Both are failures, as are regressions.
+run lacks is ``gone``. Both are failures, as are regressions, and a fit verdict that flipped to
+"no" (``fit change``, :mod:`.fit_change`), whatever the thresholds.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from typing import Any
 
 from ..errors import UsageError
 from ..metrics import MetricRegistry, get_metrics
+from .fit_change import FitChange, is_fit_metric, judge_fit
 from .noise import STATISTICS, RatioInterval, ratio_interval
 
-FAILURES = ("regression", "broken", "gone")
+FAILURES = ("fit change", "regression", "broken", "gone")
 
 Key = tuple[str, str, str, str, str, str]  # model, target, stage, metric, variant, qualifier
 
@@ -116,6 +118,8 @@ class Comparison:
     new_finished: bool = True
     new_status: str = "finished"
     notes: list[str] = field(default_factory=list)
+    #: models and targets whose fit verdict changed (:mod:`.fit_change`), headlines above the rows
+    fit_changes: list[FitChange] = field(default_factory=list)
 
     def failures(self) -> list[Change]:
         return [c for c in self.changes if c.verdict in FAILURES]
@@ -222,6 +226,8 @@ def compare_rows(base_rows: list[dict[str, Any]], new_rows: list[dict[str, Any]]
             verdict, reason = "broken", f"the new figure cannot be true: {_impossible(metric, n['value'])}"
         elif metric != "stage_seconds" and _impossible(metric, b["value"]):
             verdict, reason = "same", f"the base figure cannot be true ({_impossible(metric, b['value'])}): not judged"
+        elif is_fit_metric(metric):  # a verdict flip fails whatever the thresholds (fit_change.py)
+            verdict = judge_fit(b["value"], n["value"])
         elif metric != "stage_seconds" and direction(metric) == 0 and (known := get_metrics().get(metric)) \
                 and known.noise == "single-sample":
             verdict, reason = "same", "a single measurement: informational, not judged on a threshold"

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 from ..errors import UsageError
 from ..table import fmt_value, format_table
 from .compare import Change, Comparison, Thresholds, _kind, compare_rows
+from .fit_change import fit_changes
 
 if TYPE_CHECKING:
     from ..store import ResultsStore
 
-VERDICT_ORDER = ("regression", "broken", "gone", "noise", "improvement", "fixed", "new", "same")
+VERDICT_ORDER = ("fit change", "regression", "broken", "gone", "noise", "improvement", "fixed", "new", "same")
 
 
 def run_status(store: ResultsStore, run_id: str) -> str:
@@ -54,10 +55,11 @@ def pick_runs(store: ResultsStore, base: str | None, new: str | None) -> tuple[s
 
 def compare_runs(store: ResultsStore, base_id: str, new_id: str, thresholds: Thresholds) -> Comparison:
     new_rows = store.read(new_id).to_pylist()
-    changes = compare_rows(store.read(base_id).to_pylist(), new_rows, thresholds)
+    base_rows = store.read(base_id).to_pylist()
+    changes = compare_rows(base_rows, new_rows, thresholds)
     status = run_status(store, new_id)
     comparison = Comparison(base_id, new_id, thresholds, changes, new_finished=status == "finished",
-                            new_status=status)
+                            new_status=status, fit_changes=fit_changes(base_rows, new_rows))
     if not comparison.new_finished:
         comparison.notes.append(f"run {new_id} did not finish (status {status}): its missing figures are not "
                                 "a result")
@@ -112,6 +114,8 @@ def _threshold_text(t: Thresholds) -> str:
 
 def format_terminal(comparison: Comparison, show_all: bool = False) -> str:
     lines = [f"base {comparison.base_id} -> new {comparison.new_id} ({_threshold_text(comparison.thresholds)})"]
+    lines += [f"FIT CHANGE {f.headline}" if f.worse else f"fit improved {f.headline}"
+              for f in comparison.fit_changes]
     rows = [_cells(c) for c in _ordered(comparison.changes, show_all)]
     lines.append(format_table(HEADERS, rows, max_width=60) if rows else "no changes")
     lines.append(_summary(comparison))
@@ -126,6 +130,9 @@ def format_markdown(comparison: Comparison, show_all: bool = False) -> str:
              f"{_threshold_text(comparison.thresholds)}", ""]
     lines += [f"> {note}" for note in comparison.notes]
     if comparison.notes:
+        lines.append("")
+    lines += [f"- **{'fit change' if f.worse else 'fit improved'}** {f.headline}" for f in comparison.fit_changes]
+    if comparison.fit_changes:
         lines.append("")
     rows = [_cells(c) for c in _ordered(comparison.changes, show_all)]
     if rows:
@@ -145,5 +152,6 @@ def to_json(comparison: Comparison, show_all: bool = False) -> str:
         "thresholds": {"latency_pct": t.latency_pct, "memory_pct": t.memory_pct,
                        "accuracy_points": t.accuracy_points, "other_pct": t.other_pct},
         "failed": comparison.failed(), "notes": comparison.notes,
+        "fit_changes": [f.as_dict() for f in comparison.fit_changes],
         "changes": [c.as_dict() for c in _ordered(comparison.changes, show_all)],
     }, indent=2)

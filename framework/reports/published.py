@@ -1,7 +1,8 @@
 """Figures vendors published in their model cards, to stand beside ours with the difference in %.
 
-The data file ``published_card_figures.json`` (shipped in the package) says where each figure
-comes from; it is never used to fit or tune anything, only printed next to our own figures.
+Plugins ship the figures of their vendor's cards (the ``zoo_bench_published_figures`` hook returns
+the JSON files); each file says where its figures come from. They are never used to fit or tune
+anything, only printed next to our own figures.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
@@ -29,10 +30,32 @@ class Published:
         return f"{self.vendor} card, {self.dataset} ({self.classes} classes)"
 
 
+def figure_files(registry: Any = None) -> list[Path]:
+    """The card-figure files every installed plugin publishes (``zoo_bench_published_figures``)."""
+    if registry is None:
+        from ..plugins import get_registry
+
+        registry = get_registry()
+    hook = getattr(registry.pm.hook, "zoo_bench_published_figures", None)
+    answers = hook() if hook is not None else []
+    return [Path(p) for answer in answers for p in (answer or [])]
+
+
+def merge_figure_files(paths: list[Path]) -> dict[str, Any]:
+    """One ``{"source", "cards", "figures"}`` view of several card-figure files."""
+    merged: dict[str, Any] = {"source": [], "cards": {}, "figures": []}
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        merged["source"].append(str(data.get("source", path.name)))
+        merged["cards"].update(data.get("cards", {}))
+        merged["figures"] += data.get("figures", [])
+    merged["source"] = " ".join(merged["source"]) or "no plugin publishes card figures"
+    return merged
+
+
 @cache
 def _data() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath("published_card_figures.json").read_text()
-    return json.loads(text)
+    return merge_figure_files(figure_files())
 
 
 def published(model: str, target: str, metric: str, classes: int | None = None) -> Published | None:

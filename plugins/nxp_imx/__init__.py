@@ -11,9 +11,11 @@ from pathlib import Path
 
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.estimate.component import ModelEstimator
+from zoo_bench.estimate.data import EstimatorData
 from zoo_bench.plugin import hookimpl
 
 from .board_runner import ImxBoardRunner
+from .reference_models import BUILDERS
 from .targets import ESTIMATOR, imx_targets
 from .vela import VelaCompiler
 
@@ -41,3 +43,18 @@ def zoo_bench_register_runners(register):
 def zoo_bench_register_targets(register):
     for target in imx_targets(_board_defaults()):
         register(target)
+
+
+# --- estimates: the published points, workloads and card figures this plugin ships ---
+_HERE = Path(__file__).parent
+
+
+@hookimpl
+def zoo_bench_register_estimator_data(register):
+    register(EstimatorData(_HERE / "published_points.json", _HERE / "workloads.json", builders=BUILDERS,
+                           name="nxp_imx"))
+
+
+@hookimpl
+def zoo_bench_published_figures():
+    return [_HERE / "card_figures.json"]

@@ -19,8 +19,8 @@ from .board_runner import ImxBoardRunner
 RUNNER = ImxBoardRunner.name
 #: The estimator registered in __init__.py (NPU latency fitted on published_points.json).
 ESTIMATOR = "imx_estimate"
-#: Source formats the tflite_int8 quantizer takes directly.
-QUANTIZABLE = ("keras", "torch")
+#: Source formats the tflite_int8 quantizer takes directly (ONNX through onnx2torch + litert-torch).
+QUANTIZABLE = ("keras", "torch", "onnx")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ImxTarget(Target):
     def supports(self, model: ModelSpec) -> str | None:
         if model.native_format in QUANTIZABLE or model.native_format == "tflite":
             return None
-        return (f"target {self.id} takes Keras or PyTorch models (quantized to int8 TFLite) or .tflite files, "
+        return (f"target {self.id} takes Keras, PyTorch or ONNX models (quantized to int8 TFLite) or .tflite files, "
                 f"not {model.native_format}")
 
     def plan(self, model: ModelSpec, p: Planner) -> list[StageRef]:
@@ -48,7 +48,7 @@ class ImxTarget(Target):
             q8 = src
         else:
             q8 = p.quantize(src, "tflite_int8", input_type="int8", output_type="int8")
-            if model.native_format == "keras":  # float reference for the accuracy drop
+            if model.native_format in ("keras", "onnx"):  # float reference for the accuracy drop
                 leaves.append(p.evaluate(p.export(src, "tflite"), q8, runner="litert"))
             else:  # torch sources export no float .tflite: int8 accuracy alone
                 leaves.append(p.evaluate(q8, runner="litert"))
@@ -58,7 +58,7 @@ class ImxTarget(Target):
             leaves.append(npu_input)
         # Without a board, the NPU latency is estimated from the eIQ zoo's published measurements;
         # with one, the measured row comes first and the estimate stays beside it.
-        leaves.append(p.run(q8, ESTIMATOR, label="estimate"))
+        leaves.append(p.side_branch(p.run(q8, ESTIMATOR, label="estimate")))
         npu_threads = max(self.cpu_threads)
         leaves.append(p.run(npu_input, RUNNER, label="npu", delegate=self.npu_delegate, threads=npu_threads))
         for threads in self.cpu_threads:

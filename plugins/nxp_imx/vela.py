@@ -17,9 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from zoo_bench.options import Option
-from zoo_bench.plugin import Artifact, Compiler, Figure, StageContext, StageOutput, Target, UsageError
+from zoo_bench.plugin import (
+    Artifact,
+    ArtifactFormat,
+    Compiler,
+    Figure,
+    StageContext,
+    StageOutput,
+    Target,
+    UsageError,
+    register_format,
+)
 
 from .vela_report import VelaReport, read_report
+
+#: What Vela writes: this plugin's own artifact format (the core declares only the formats of its own components).
+register_format(ArtifactFormat("vela-tflite", "a TFLite flatbuffer whose graph Vela compiled into Ethos-U custom "
+                                              "operators", "a TFLite interpreter with the Ethos-U delegate"))
 
 IMX93_VELA_INI = Path(__file__).with_name("imx93_vela.ini")
 DEFAULTS = {

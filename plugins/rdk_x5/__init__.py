@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo_bench.board.inventory import boards_file
+from zoo_bench.estimate.data import EstimatorData
 from zoo_bench.formats import ArtifactFormat, register_format
 from zoo_bench.plugin import Metric, hookimpl
 
@@ -78,3 +79,17 @@ def zoo_bench_register_metrics(register):
                     "cosine similarity of the quantized model's output to the float model's (worst output)"))
     register(Metric("node_cosine_similarity_min", "ratio", "higher", "finite", False, "exact",
                     "lowest per-node cosine similarity in hb_mapper's node table"))
+
+
+# --- estimates: the published points, workloads and card figures this plugin ships ---
+_HERE = Path(__file__).parent
+
+
+@hookimpl
+def zoo_bench_register_estimator_data(register):
+    register(EstimatorData(_HERE / "published_points.json", _HERE / "workloads.json", name="rdk_x5"))
+
+
+@hookimpl
+def zoo_bench_published_figures():
+    return [_HERE / "card_figures.json"]

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from zoo_bench.board.inventory import boards_file
 from zoo_bench.estimate.component import ModelEstimator
+from zoo_bench.estimate.data import EstimatorData
 from zoo_bench.plugin import Metric, hookimpl
 
 from .estimate import Stm32FootprintEstimator
 from .mpu_runner import Stm32MpBoardRunner
+from .reference_models import BUILDERS
 from .reference_runner import LiteRtReferenceRunner
 from .stedgeai import StedgeaiCompiler
 from .targets import ESTIMATOR, stm32_targets
@@ -69,3 +71,17 @@ def zoo_bench_register_commands(cli):
     from .results_table import stm32_group
 
     cli.add_command(stm32_group)
+
+
+# --- estimates: the published points, workloads and card figures this plugin ships ---
+_HERE = Path(__file__).parent
+
+
+@hookimpl
+def zoo_bench_register_estimator_data(register):
+    register(EstimatorData(_HERE / "published_points.json", _HERE / "workloads.json", builders=BUILDERS, name="stm32"))
+
+
+@hookimpl
+def zoo_bench_published_figures():
+    return [_HERE / "card_figures.json"]

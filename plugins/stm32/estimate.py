@@ -8,10 +8,17 @@ Each figure says how it was made (``model-estimate``, tool and version of what m
 - ``activation_ram_kib``: TensorFlow Lite Micro's planner, the arena's non-persistent part
   (tool ``tflm-planner``, tflite-micro version; :mod:`zoo_bench_stm32.tflm_arena`), or for ONNX
   the same greedy planning over the QDQ graph (tool ``onnx-greedy-planner``);
-- MCU: ``runtime_ram_kib`` and ``code_flash_kib`` from ST's published footprints
-  (:mod:`zoo_bench_stm32.footprint_model`), and their totals;
-- N6: ``internal_ram_kib`` / ``external_ram_kib``: the activations placed into the internal pools
-  by size, the rest in hyperRAM (:func:`zoo_bench_stm32.memory.place_in_pools`);
+- MCU: ``runtime_ram_kib`` and ``code_flash_kib`` from the estimator fitted on every ST
+  model-zoo figure that has them (``published_points.json``, judged leave-one-model-out by
+  ``zoo-bench fidelity``; a network among the fitted ones gets its leave-one-out value), for a
+  .tflite model; for an ONNX model (no workload) the older weights-only fit of
+  :mod:`zoo_bench_stm32.footprint_model`; and their totals;
+- N6: ``internal_ram_kib`` / ``external_ram_kib``: for a .tflite model, every activation buffer
+  placed whole into the N6 memory map's pools (cpuRAM2, then the four npuRAM banks; a buffer
+  larger than a bank over adjacent banks), what fits none in hyperRAM
+  (:func:`zoo_bench.estimate.placement.place_buffers`, pools from
+  :func:`zoo_bench_stm32.memory.npu_pools`); for ONNX, the arena into the pools by size
+  (:func:`zoo_bench_stm32.memory.place_in_pools`);
 - verdicts ``fits_internal_ram``, ``fits_with_external_ram``, ``fits_internal_flash``,
   ``fits_with_external_flash`` against the target's memory map.
 
@@ -58,6 +65,7 @@ class Stm32FootprintEstimator(Compiler):
 
     name = "stm32_footprint"
     accepts = ("tflite", "onnx")
+    provenance = "model-estimate"  # no vendor tool's report: an open estimate
     options = {
         **STEDGEAI_OPTIONS,
         "open_estimate": Option("choice", default="auto", choices=("auto", "always"),
@@ -65,8 +73,18 @@ class Stm32FootprintEstimator(Compiler):
     }
 
     def tool_versions(self) -> dict[str, str]:
+        from zoo_bench.estimate.fit import ESTIMATOR_VERSION
+
         return {"tflite-micro": dist_version("tflite-micro"), "ai-edge-litert": dist_version("ai-edge-litert"),
-                "onnx": dist_version("onnx"), footprint_model.TOOL: footprint_model.VERSION}
+                "onnx": dist_version("onnx"), footprint_model.TOOL: footprint_model.VERSION,
+                "zoo-bench-estimate": ESTIMATOR_VERSION}
+
+    def input_files(self, options: dict[str, Any]) -> list[Path]:
+        """The published points and cached workloads the runtime RAM / code flash fit rests on."""
+        from zoo_bench.estimate.data import workloads_files
+
+        files = [Path(__file__).with_name("published_points.json"), *workloads_files()]
+        return [f for f in files if f.exists()]
 
     def unavailable_reason(self, target: Target | None = None, options: dict[str, Any] | None = None) -> str | None:
         options = options or {}
@@ -87,6 +105,8 @@ class Stm32FootprintEstimator(Compiler):
             weights = tflite_weight_bytes(src.path)
             weights_tool = ("tflite-flatbuffer", dist_version("ai-edge-litert"))
             arena = measure(src.path)
+            runtime = fitted_runtime(ctx.target.id, ctx.model.name, src.path)
+            placement = buffer_placement(ctx.target, src.path)
             activations = arena["head"]
             act_tool = ("tflm-planner", dist_version("tflite-micro"))
             act_extra: dict[str, Any] = {"arena_total_bytes": arena["total"], "arena_persistent_bytes": arena["tail"],
@@ -103,9 +123,12 @@ class Stm32FootprintEstimator(Compiler):
             activations = found["activation_bytes"]
             act_tool = ("onnx-greedy-planner", dist_version("onnx"))
             act_extra = {"buffers": found["buffers"]}
+            runtime = {}
+            placement = None
         else:
             raise UsageError(f"stm32_footprint takes .tflite or .onnx models, not {src.format}")
-        figures = estimate_figures(ctx.target, weights, activations, weights_tool, act_tool, act_extra)
+        figures = estimate_figures(ctx.target, weights, activations, weights_tool, act_tool, act_extra, runtime,
+                                   placement)
         summary = ctx.workdir / "footprint.json"
         summary.write_text(json.dumps([{"metric": f.metric, "value": f.value, "method": f.method, "tool": f.tool,
                                         "tool_version": f.tool_version} for f in figures], indent=1))
@@ -115,8 +138,40 @@ class Stm32FootprintEstimator(Compiler):
         return StageOutput(artifact=artifact, figures=figures)
 
 
+def buffer_placement(target: Target, model: Path) -> Any:
+    """Whole-buffer placement of the model's activations into the target's NPU pools, or
+    ``None`` for a target without them."""
+    from zoo_bench.estimate.placement import place_buffers
+    from zoo_bench.estimate.workload import workload_of_tflite
+
+    from .memory import npu_pools
+
+    pools = npu_pools(getattr(target, "regions", ()))
+    if not pools or getattr(target, "stedgeai_series", "") != "stm32n6":
+        return None
+    return place_buffers(workload_of_tflite(model).graph, pools)
+
+
+def fitted_runtime(target_id: str, model_name: str, model: Path) -> dict[str, Figure]:
+    """Runtime RAM and code flash rows of the estimator fitted on ST's published points for
+    ``target_id`` (empty when it has none): LOMO-judged, leave-one-out for a fitted network."""
+    from zoo_bench.estimate.component import ModelEstimator
+    from zoo_bench.estimate.workload import workload_of_tflite
+
+    from .targets import ESTIMATOR
+
+    est = ModelEstimator(ESTIMATOR, Path(__file__).with_name("published_points.json"))
+    fits, pf, workloads = est.fits_with_data(target_id, None)
+    fits = [f for f in fits if f.model.metric in ("runtime_ram_kib", "code_flash_kib")]
+    if not fits:
+        return {}
+    workload = workload_of_tflite(model).as_dict()
+    return {f.metric: f for f in est.estimate(fits, pf, workloads, model_name, workload)}
+
+
 def estimate_figures(target: Target, weights_bytes: int, activation_bytes: int, weights_tool: tuple[str, str],
-                     act_tool: tuple[str, str], act_extra: dict[str, Any] | None = None) -> list[Figure]:
+                     act_tool: tuple[str, str], act_extra: dict[str, Any] | None = None,
+                     runtime_figures: dict[str, Figure] | None = None, placement: Any = None) -> list[Figure]:
     """Every open-estimate row for one model on ``target`` (see the module docstring)."""
     regions: tuple[Region, ...] = getattr(target, "regions", ())
     n6 = getattr(target, "stedgeai_series", "") == "stm32n6"
@@ -127,7 +182,17 @@ def estimate_figures(target: Target, weights_bytes: int, activation_bytes: int, 
                extra={**(act_extra or {}), "io_allocated_in_activations": True}),
     ]
     parts = {"weights": weights_tool[0], "activations": act_tool[0]}
-    if n6:
+    if n6 and placement is not None:
+        from zoo_bench.estimate.fit import ESTIMATOR_VERSION
+
+        how = {"placement": "each activation buffer whole in cpuRAM2, then the npuRAM banks, the rest in hyperRAM",
+               "pools_kib": placement.used_kib, "buffers": placement.buffers}
+        tool = ("zoo-bench-buffer-placement", ESTIMATOR_VERSION)
+        figures += [Figure("internal_ram_kib", placement.internal_kib, "KiB", "model-estimate", *tool, extra=how),
+                    Figure("external_ram_kib", placement.external_kib, "KiB", "model-estimate", *tool, extra=how)]
+        ram_need, flash_need = act_kib, weights_kib
+        fit_tool = f"{act_tool[0]}+{weights_tool[0]}"
+    elif n6:
         internal, external = place_in_pools(regions, act_kib)
         how = {"placement": "activations into the internal pools by size, the rest in hyperRAM"}
         figures += [Figure("internal_ram_kib", internal, "KiB", "model-estimate", *act_tool, extra=how),
@@ -135,17 +200,23 @@ def estimate_figures(target: Target, weights_bytes: int, activation_bytes: int, 
         ram_need, flash_need = act_kib, weights_kib
         fit_tool = f"{act_tool[0]}+{weights_tool[0]}"
     else:
-        runtime = footprint_model.estimate(weights_kib)
-        rest = {"rests_on": footprint_model.SOURCE, "input": "weights_flash_kib"}
+        fitted = runtime_figures or {}
+        if {"runtime_ram_kib", "code_flash_kib"} <= set(fitted):
+            runtime = {k: float(fitted[k].value) for k in ("runtime_ram_kib", "code_flash_kib")}
+            runtime_rows = [fitted["runtime_ram_kib"], fitted["code_flash_kib"]]
+            runtime_tool = fitted["runtime_ram_kib"].tool
+        else:
+            runtime = footprint_model.estimate(weights_kib)
+            rest = {"rests_on": footprint_model.SOURCE, "input": "weights_flash_kib"}
+            runtime_rows = [Figure(k, runtime[k], "KiB", "model-estimate", footprint_model.TOOL,
+                                   footprint_model.VERSION, extra=rest) for k in ("runtime_ram_kib", "code_flash_kib")]
+            runtime_tool = footprint_model.TOOL
         ram_need = act_kib + runtime["runtime_ram_kib"]
         flash_need = weights_kib + runtime["code_flash_kib"]
-        fit_tool = f"{act_tool[0]}+{weights_tool[0]}+{footprint_model.TOOL}"
-        parts["runtime"] = footprint_model.TOOL
+        fit_tool = f"{act_tool[0]}+{weights_tool[0]}+{runtime_tool}"
+        parts["runtime"] = runtime_tool
         figures += [
-            Figure("runtime_ram_kib", runtime["runtime_ram_kib"], "KiB", "model-estimate", footprint_model.TOOL,
-                   footprint_model.VERSION, extra=rest),
-            Figure("code_flash_kib", runtime["code_flash_kib"], "KiB", "model-estimate", footprint_model.TOOL,
-                   footprint_model.VERSION, extra=rest),
+            *runtime_rows,
             Figure("total_ram_kib", ram_need, "KiB", "model-estimate", fit_tool, act_tool[1], extra={"parts": parts}),
             Figure("total_flash_kib", flash_need, "KiB", "model-estimate", fit_tool, weights_tool[1],
                    extra={"parts": parts}),

@@ -109,3 +109,28 @@ def place_in_pools(regions: tuple[Region, ...], activation_kib: float) -> tuple[
     """
     internal = min(activation_kib, capacity(regions, "ram", "internal"))
     return internal, max(0.0, activation_kib - internal)
+
+
+def npu_pools(regions: tuple[Region, ...]) -> list:
+    """The internal RAM pools an NPU plan places buffers into, in the memory map's order: each
+    internal RAM region, adjacent regions of one size sharing a name prefix (npuRAM3..npuRAM6)
+    joined as one banked pool. Empty for a board without such pools (no region address)."""
+    from zoo_bench.estimate.placement import Pool
+
+    internal = [r for r in regions if r.kind == "ram" and r.placement == "internal" and r.address is not None]
+    pools: list = []
+    group: list[Region] = []
+
+    def flush() -> None:
+        if group:
+            name = group[0].name if len(group) == 1 else f"{group[0].name}-{group[-1].name}"
+            pools.append(Pool(name, sum(r.size_kib for r in group), len(group)))
+            group.clear()
+
+    for r in internal:
+        prefix = r.name.rstrip("0123456789")
+        if group and (group[0].name.rstrip("0123456789") != prefix or group[0].size_kib != r.size_kib):
+            flush()
+        group.append(r)
+    flush()
+    return pools

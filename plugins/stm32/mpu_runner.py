@@ -13,28 +13,39 @@ The board comes from the inventory (``boards.toml``, docs/boards.md). On it, in 
   (the path x-linux-ai-benchmark passes). Its log is parsed by :mod:`zoo_bench.board.tflite_report`.
 
 The option ``mpu_benchmark`` forces one of them; a board's ``delegates`` table may name another
-delegate library.
+delegate library, and its ``xlinuxai_benchmark`` key (declared by this runner, see
+``board_keys``) where x-linux-ai-benchmark lives. Both run inside ``board_session``: a fresh run
+directory, the board failure types, the transport log, clean-up whatever happens.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from zoo_bench.board.inventory import select_board
-from zoo_bench.board.session import BOARD_SELECTION, SETUP_TIMEOUT_S, SshBoardRunner
-from zoo_bench.board.ssh import SshError, SshTransport
-from zoo_bench.board.tflite_report import BenchmarkModelReport, parse_benchmark_model
+from zoo_bench.board.benchmark_model import (
+    BenchmarkModelCall,
+    benchmark_options,
+    delegate_library,
+    run_benchmark_model,
+)
+from zoo_bench.board.inventory import Board, select_board
+from zoo_bench.board.session import (
+    BOARD_SELECTION,
+    SETUP_TIMEOUT_S,
+    BoardCommandFailed,
+    SshBoardRunner,
+    board_session,
+)
+from zoo_bench.board.ssh import SshTransport
 from zoo_bench.options import Option
-from zoo_bench.plugin import Figure, StageContext, StageOutput, UsageError
+from zoo_bench.plugin import Figure, StageContext, StageOutput
 
 DEFAULT_DELEGATES = {"vx": "/usr/lib/libvx_delegate.so.2"}
 BENCHMARK_MODEL_GLOB = "/usr/local/bin/tensorflow-lite-*/tools/benchmark_model"
 XLA_BENCHMARK = "x-linux-ai-benchmark"
-_VERSION_IN_PATH = re.compile(r"tensorflow-lite-(\d+\.\d+(?:\.\d+)?)")
 
 
-class MpuBenchmarkFailed(RuntimeError):
+class MpuBenchmarkFailed(BoardCommandFailed):
     """The benchmark ran on the board and failed, or printed nothing zoo-bench can read."""
 
 
@@ -59,30 +70,6 @@ def parse_xlinuxai_table(text: str) -> dict[str, float]:
     return result
 
 
-def benchmark_model_rows(report: BenchmarkModelReport, version: str, extra: dict[str, Any]) -> list[Figure]:
-    """``measured-board`` rows of a benchmark_model log: its mean and, when printed, median/min/max."""
-    facts = dict(extra)
-    if report.delegation is not None:
-        facts["delegation"] = report.delegation
-    if report.peak_memory_mb is not None:
-        facts["peak_memory_mb"] = report.peak_memory_mb
-    rows = [Figure("latency_mean_ms", report.inference_avg_us / 1000.0, "ms", "measured-board", "benchmark_model",
-                   version, extra=facts)]
-    timed = report.timed
-    if timed is not None:
-        facts["runs"] = timed.count
-        for metric, value in (("latency_p50_ms", timed.median_us), ("latency_min_ms", timed.min_us),
-                              ("latency_max_ms", timed.max_us)):
-            if value is not None:
-                rows.append(Figure(metric, value / 1000.0, "ms", "measured-board", "benchmark_model", version,
-                                   extra=facts))
-    rows += [Figure("init_ms", report.init_us / 1000.0, "ms", "measured-board", "benchmark_model", version,
-                    extra=facts),
-             Figure("first_inference_ms", report.first_inference_us / 1000.0, "ms", "measured-board",
-                    "benchmark_model", version, extra=facts)]
-    return rows
-
-
 class Stm32MpBoardRunner(SshBoardRunner):
     """Runs .tflite models on STM32MP1/MP2 boards over SSH (x-linux-ai-benchmark or benchmark_model)."""
 
@@ -90,71 +77,54 @@ class Stm32MpBoardRunner(SshBoardRunner):
     accepts = ("tflite",)
     options = {
         **BOARD_SELECTION,
-        "threads": Option("int", default=2, min=1, help="CPU threads (set per stage by the plan)"),
-        "runs": Option("int", default=50, min=1, help="timed inferences (benchmark_model)"),
-        "warmup": Option("int", default=5, min=0, help="untimed inferences first (benchmark_model)"),
-        "delegate": Option("str", default="none", help="NPU delegate: vx or none (set by the plan)"),
+        **benchmark_options(threads=2, delegates="vx or none"),
         "mpu_benchmark": Option("choice", default="auto", choices=("auto", "x-linux-ai-benchmark", "benchmark_model"),
                                 help="which benchmark to run on the board"),
-        "xlinuxai_benchmark": Option("str", default=XLA_BENCHMARK, help="x-linux-ai-benchmark on the board"),
-        "board_timeout": Option("float", default=600.0, min=1, help="seconds the benchmark may take"),
+        "xlinuxai_benchmark": Option("str", default=None,
+                                     help="x-linux-ai-benchmark on the board (default: the board's "
+                                          "xlinuxai_benchmark key, else the one on its PATH)"),
+    }
+    board_keys = {
+        "xlinuxai_benchmark": Option("str", default=XLA_BENCHMARK,
+                                     help="path of x-linux-ai-benchmark on an STM32MP board"),
     }
 
     def run(self, ctx: StageContext) -> StageOutput:
         board = select_board(ctx.options, ctx.target.id)
-        opts = ctx.options
-        delegate = str(opts.get("delegate") or "none")
-        delegate_path = None
-        if delegate != "none":
-            delegate_path = board.delegate_path(delegate, DEFAULT_DELEGATES.get(delegate))
-            if delegate_path is None:
-                raise UsageError(f"board {board.id}: no library for delegate {delegate!r} (boards.toml delegates)")
-        threads = int(opts.get("threads", 2))
-        limit = float(opts.get("board_timeout", 600.0))
-        choice = str(opts.get("mpu_benchmark") or "auto")
+        delegate = self.option(ctx, "delegate")
+        library = delegate_library(board, delegate, DEFAULT_DELEGATES)
+        threads, limit = self.option(ctx, "threads"), self.option(ctx, "board_timeout")
+        choice = self.option(ctx, "mpu_benchmark")
+        xla = str(ctx.options.get("xlinuxai_benchmark") or board.setting("xlinuxai_benchmark"))
         ssh = board.transport()
-        remote_dir = None
-        try:
-            remote_dir = ssh.make_temp_dir(board.workdir, SETUP_TIMEOUT_S)
+        with board_session(ctx, ssh, board.workdir) as remote_dir:
             model = f"{remote_dir}/{ctx.input.path.name}"
             ssh.put(ctx.input.path, model, SETUP_TIMEOUT_S)
-            xla = str(opts.get("xlinuxai_benchmark") or XLA_BENCHMARK)
-            use_xla = choice == "x-linux-ai-benchmark" or (choice == "auto" and self._has(ssh, xla))
-            common = {**board.public_facts(), "threads": threads, "delegate": delegate}
-            if use_xla:
-                argv = [xla, "--model_path", model, "--cpu_cores", str(threads)]
-                result = ssh.run(argv, limit)
-                try:
-                    parsed = parse_xlinuxai_table(result.stdout)
-                except ValueError as exc:
-                    raise MpuBenchmarkFailed(f"board {board.id}: {exc}") from None
-                facts = {**common, **({"peak_ram_mb": parsed["peak_ram_mb"]} if "peak_ram_mb" in parsed else {})}
-                figures = [Figure("latency_mean_ms", parsed["latency_ms"], "ms", "measured-board", XLA_BENCHMARK,
-                                  board.bsp or "unknown", extra=facts)]
+            if choice == "x-linux-ai-benchmark" or (choice == "auto" and self._has(ssh, xla)):
+                ctx.log(f"board {board.id} ({ctx.target.id}): {xla}, {threads} core(s)")
+                figures = self._xlinuxai(ssh, board, xla, model, threads, limit)
             else:
-                tool = board.benchmark_model or self._find_benchmark_model(ssh)
-                runs, warmup = int(opts.get("runs", 50)), int(opts.get("warmup", 5))
-                argv = [tool, f"--graph={model}", f"--num_threads={threads}", f"--num_runs={runs}",
-                        f"--warmup_runs={warmup}"]
-                if delegate_path:
-                    argv.append(f"--external_delegate_path={delegate_path}")
-                    common["delegate_library"] = delegate_path
-                result = ssh.run(argv, limit)
-                try:
-                    report = parse_benchmark_model(result.stdout + "\n" + result.stderr)
-                except ValueError as exc:
-                    raise MpuBenchmarkFailed(f"board {board.id}: {exc}") from None
-                match = _VERSION_IN_PATH.search(tool)
-                figures = benchmark_model_rows(report, match.group(1) if match else "unknown", common)
-        except SshError as exc:
-            raise MpuBenchmarkFailed(str(exc)) from None
-        finally:
-            if remote_dir is not None:
-                try:
-                    ssh.remove_dir(remote_dir, SETUP_TIMEOUT_S / 4)
-                except (SshError, ValueError) as exc:
-                    ctx.log(f"could not remove {remote_dir} from the board: {exc}")
+                call = BenchmarkModelCall(board.benchmark_model or self._find_benchmark_model(ssh), threads,
+                                          self.option(ctx, "runs"), self.option(ctx, "warmup"), library)
+                ctx.log(f"board {board.id} ({ctx.target.id}): {' '.join(call.argv(model))}")
+                figures = run_benchmark_model(ssh, board, model, call, limit)
+        for fig in figures:
+            fig.extra = {**board.public_facts(), "delegate": delegate, **fig.extra}
         return StageOutput(figures=figures)
+
+    @staticmethod
+    def _xlinuxai(ssh: SshTransport, board: Board, xla: str, model: str, threads: int, limit: float) -> list[Figure]:
+        result = ssh.run([xla, "--model_path", model, "--cpu_cores", str(threads)], limit)
+        try:
+            parsed = parse_xlinuxai_table(result.stdout)
+        except ValueError as exc:
+            raise MpuBenchmarkFailed(f"board {board.id}: {exc}") from None
+        facts: dict[str, Any] = {"runtime": XLA_BENCHMARK, "threads": threads}
+        if "peak_ram_mb" in parsed:
+            facts["peak_ram_mb"] = parsed["peak_ram_mb"]
+        # the tool prints no version of its own: the BSP's names it
+        return [Figure("latency_mean_ms", parsed["latency_ms"], "ms", "measured-board", XLA_BENCHMARK,
+                       board.bsp or "unknown", extra=facts)]
 
     @staticmethod
     def _has(ssh: SshTransport, program: str) -> bool:

@@ -23,8 +23,8 @@ from zoo_bench.plugin import ModelSpec, Target
 
 from .memory import H7_REGIONS, MP1_REGIONS, MP2_REGIONS, N6_REGIONS, Region, memory_kib
 
-#: Source formats the built-in quantizers take.
-QUANTIZABLE = ("keras", "torch")
+#: Source formats the built-in quantizers take (ONNX through onnx2torch + litert-torch).
+QUANTIZABLE = ("keras", "torch", "onnx")
 MCU_RUNNER = "stm32_validate"
 MPU_RUNNER = "stm32mp_board"
 #: LiteRT with its reference kernels: bit-exact with TFLM (TOOLCHAIN.md), the MCU's kernels.
@@ -47,9 +47,9 @@ class Stm32Target(Target):
     cpu_threads: int = 1
 
     def supports(self, model: ModelSpec) -> str | None:
-        if model.native_format in (*QUANTIZABLE, "tflite") or (model.native_format == "onnx" and self.family == "n6"):
+        if model.native_format in (*QUANTIZABLE, "tflite"):
             return None
-        return f"target {self.id} takes Keras or PyTorch models or .tflite files, not {model.native_format}"
+        return f"target {self.id} takes Keras, PyTorch or ONNX models or .tflite files, not {model.native_format}"
 
     def _int8(self, model: ModelSpec, p: Planner) -> tuple[StageRef, list[StageRef], str]:
         """The int8 model, the accuracy leaf and the runner the accuracy uses."""
@@ -65,7 +65,7 @@ class Stm32Target(Target):
         q8 = p.quantize(src, "tflite_int8", input_type="uint8", output_type="float32")
         # the float .tflite only serves the accuracy stage: without a data set it is not exported
         # (a Keras export costs ~80 s), and the accuracy stage is skipped with the reason
-        if model.native_format == "keras" and p.options.get("dataset"):
+        if model.native_format in ("keras", "onnx") and p.options.get("dataset"):
             return q8, [p.evaluate(p.export(src, "tflite"), q8, runner=runner)], runner
         return q8, [p.evaluate(q8, runner=runner)], runner  # int8 alone (torch sources export no float .tflite)
 
@@ -91,7 +91,7 @@ class Stm32Target(Target):
             q8 = p.quantize(p.source(), "tflite_int8", input_type="uint8", output_type="float32")
         fitted_as = {"stm32n6_tflite": "stm32n6"}.get(self.id)
         extra = {"estimate_target": fitted_as} if fitted_as else {}
-        return p.run(q8, ESTIMATOR, label="estimate", **extra)
+        return p.side_branch(p.run(q8, ESTIMATOR, label="estimate", **extra))
 
 
 def stm32_targets(board_defaults: tuple[tuple[str, object], ...] = ()) -> list[Stm32Target]:

@@ -106,8 +106,14 @@ class Stm32ValidateRunner(Runner):
 
     name = "stm32_validate"
     accepts = ("tflite", "onnx")
+    provenance = "measured-board"
     options = {
         **STEDGEAI_OPTIONS,
+        # the stage occupies the board on the USB link: Component.device() makes it ``board-<id>``,
+        # held alone here and, with --executor dask, run only on the worker that declared it
+        "board": Option("str", default=None,
+                        help="id of the STM32 board on the link (default: the target id); with --executor dask "
+                             "the stage runs on the worker started with --resources board-<id>=1"),
         "device": Option("str", default="", help="the board's link for stedgeai -d: serial[:baud] (empty: no board)"),
         "validation_samples": Option("int", default=10, min=1, help="random inputs validate runs (-b)"),
         "board_timeout": Option("float", default=1800.0, min=1, help="seconds validate may take"),

@@ -20,41 +20,42 @@ def _home_like(tmp_path):
     return home
 
 
-def test_cache_clear_refuses_a_directory_that_is_not_a_cache(tmp_path, zb_env):
+def test_cache_clear_refuses_a_directory_that_is_not_a_cache(tmp_path, zb_env, cli_inproc):
     home = _home_like(tmp_path)
     zb_env["ZOO_BENCH_CACHE"] = str(home)
-    proc = run_cli(["cache", "clear", "--yes"], env=zb_env)
+    proc = cli_inproc(["cache", "clear", "--yes"], env=zb_env)
     assert proc.returncode == 2
     expected = f"zoo-bench: error: {home} is not a zoo-bench cache (no {MARKER}): not deleting anything"
     assert proc.stderr.strip() == expected
     assert (home / "Documents" / "thesis.tex").read_text() == "precious" and (home / ".bashrc").exists()
 
 
-def test_cache_info_creates_nothing_in_a_directory_that_is_not_a_cache(tmp_path, zb_env):
+def test_cache_info_creates_nothing_in_a_directory_that_is_not_a_cache(tmp_path, zb_env, cli_inproc):
     home = _home_like(tmp_path)
     before = sorted(p.name for p in home.rglob("*"))
-    proc = run_cli(["cache", "info", "--cache-dir", str(home)], env=zb_env)
+    proc = cli_inproc(["cache", "info", "--cache-dir", str(home)], env=zb_env)
     assert proc.returncode == 2 and str(home) in proc.stderr and "Traceback" not in proc.stderr
     assert sorted(p.name for p in home.rglob("*")) == before
     missing = tmp_path / "nowhere"
-    proc = run_cli(["cache", "info", "--cache-dir", str(missing)], env=zb_env)
+    proc = cli_inproc(["cache", "info", "--cache-dir", str(missing)], env=zb_env)
     assert proc.returncode == 0 and "no cache yet" in proc.stdout and not missing.exists()
 
 
-def test_a_run_refuses_a_non_empty_foreign_directory_and_makes_an_empty_one_a_cache(tmp_path, zb_env):
+def test_a_run_refuses_a_non_empty_foreign_directory_and_makes_an_empty_one_a_cache(tmp_path, zb_env, cli_inproc):
     home = _home_like(tmp_path)
     out = tmp_path / "out"
-    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(out), "--cache-dir", str(home)], env=zb_env)
+    proc = cli_inproc(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(out), "--cache-dir", str(home)], env=zb_env)
     assert proc.returncode == 2 and f"{home} is not empty and not a zoo-bench cache" in proc.stderr
     assert sorted(p.name for p in home.iterdir()) == [".bashrc", "Documents"]
     assert not list(out.glob("runs/*")), "a refused run is not recorded"
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(out), "--cache-dir", str(empty)],
+    assert cli_inproc(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(out), "--cache-dir", str(empty)],
                    env=zb_env).returncode == 0
     assert json.loads((empty / MARKER).read_text())["format"] == CACHE_FORMAT
 
 
+# A subprocess: what is tested includes the prompt reading a closed stdin.
 def test_clear_prompt_names_the_path_and_keeps_foreign_files(tmp_path, zb_env):
     cache = tmp_path / "cache"
     out = tmp_path / "out"

@@ -1,4 +1,7 @@
-"""The command line as users meet it: help, listings, bad input (exit 2, one line)."""
+"""The command line as users meet it: help, listings, bad input (exit 2, one line).
+
+Called in-process (``cli_inproc``, tests/inprocess.py): what is tested is what the commands do;
+the one test of how the process starts (no TensorFlow or torch imported) runs a subprocess."""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ import subprocess
 import sys
 
 import pytest
-
-from tests.conftest import run_cli
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -20,18 +21,18 @@ from tests.conftest import run_cli
     (["results", "--run", "nope"], "no runs in"),
     (["run", "--model", "fake_tiny", "--target", "fake_a", "-s", "novalue"], "option 'novalue' is not KEY=VALUE"),
 ])
-def test_bad_input_is_one_line_and_exit_2(args, expected, zb_env, tmp_path):
-    proc = run_cli(args + (["-o", str(tmp_path / "o")] if args[0] == "results" else []), env=zb_env, cwd=tmp_path)
+def test_bad_input_is_one_line_and_exit_2(args, expected, zb_env, tmp_path, cli_inproc):
+    proc = cli_inproc(args + (["-o", str(tmp_path / "o")] if args[0] == "results" else []), env=zb_env, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_corrupt_model_file_is_a_usage_error(tmp_path, zb_env):
+def test_corrupt_model_file_is_a_usage_error(tmp_path, zb_env, cli_inproc):
     bad = tmp_path / "broken.tflite"
     bad.write_bytes(b"this is not a flatbuffer")
-    proc = run_cli(["run", "--model", str(bad), "--target", "cpu", "-o", str(tmp_path / "o")], env=zb_env)
+    proc = cli_inproc(["run", "--model", str(bad), "--target", "cpu", "-o", str(tmp_path / "o")], env=zb_env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert "broken.tflite" in line and "Traceback" not in proc.stderr
@@ -49,25 +50,25 @@ def test_family_name_glob_and_all_select_models(fake_registry):
     assert m.classes == 5 and m.params is None
 
 
-def test_list_models_json_is_machine_readable(zb_env):
-    proc = run_cli(["list", "models", "fake_*", "--json"], env=zb_env)
+def test_list_models_json_is_machine_readable(zb_env, cli_inproc):
+    proc = cli_inproc(["list", "models", "fake_*", "--json"], env=zb_env)
     assert proc.returncode == 0
     models = {m["name"]: m for m in json.loads(proc.stdout)}
     assert models["fake_tiny"]["default_in_family"] is True and models["fake_tiny"]["resolution"] == 8
 
 
-def test_run_json_summary(tmp_path, zb_env):
-    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_b", "-o", str(tmp_path / "o"), "--json", "-q"], env=zb_env)
+def test_run_json_summary(tmp_path, zb_env, cli_inproc):
+    proc = cli_inproc(["run", "-m", "fake_tiny", "-t", "fake_b", "-o", str(tmp_path / "o"), "--json", "-q"], env=zb_env)
     assert proc.returncode == 0 and proc.stderr == ""
     summary = json.loads(proc.stdout)
     assert summary["counts"] == {"ok": 1, "failed": 0, "skipped": 0}
     assert summary["jobs"][0]["stages"]["compile:fake_missing_tool"] == "skipped"
 
 
-def test_help_teaches_the_pipeline_and_examples():
-    proc = run_cli(["--help"])
+def test_help_teaches_the_pipeline_and_examples(cli_inproc):
+    proc = cli_inproc(["--help"])
     assert "source -> export -> quantize -> compile -> run" in proc.stdout
-    run_help = run_cli(["run", "--help"]).stdout
+    run_help = cli_inproc(["run", "--help"]).stdout
     assert "zoo-bench run --model mobilenet_v2_0.35_128 --target cpu" in run_help and "--rerun" in run_help
 
 
@@ -82,8 +83,8 @@ def test_cli_process_never_imports_tensorflow_or_torch(zb_env):
     assert "HEAVY []" in proc.stdout, proc.stdout[-500:] + proc.stderr[-500:]
 
 
-def test_dry_run_prints_the_stage_graph_and_runs_nothing(tmp_path, zb_env):
-    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_b", "-o", str(tmp_path / "o"), "--dry-run", "--json"],
+def test_dry_run_prints_the_stage_graph_and_runs_nothing(tmp_path, zb_env, cli_inproc):
+    proc = cli_inproc(["run", "-m", "fake_tiny", "-t", "fake_b", "-o", str(tmp_path / "o"), "--dry-run", "--json"],
                    env=zb_env)
     assert proc.returncode == 0
     (job,) = json.loads(proc.stdout)
@@ -93,10 +94,10 @@ def test_dry_run_prints_the_stage_graph_and_runs_nothing(tmp_path, zb_env):
     assert not (tmp_path / "o").exists()
 
 
-def test_cache_info_and_clear(tmp_path, zb_env):
-    ran = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path / "o"), "-q"], env=zb_env)
+def test_cache_info_and_clear(tmp_path, zb_env, cli_inproc):
+    ran = cli_inproc(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path / "o"), "-q"], env=zb_env)
     assert ran.returncode == 0
-    info = run_cli(["cache", "info"], env=zb_env)
+    info = cli_inproc(["cache", "info"], env=zb_env)
     assert info.returncode == 0 and " 4 stage outputs" in info.stdout
-    assert run_cli(["cache", "clear", "--yes"], env=zb_env).returncode == 0
-    assert " 0 stage outputs" in run_cli(["cache", "info"], env=zb_env).stdout
+    assert cli_inproc(["cache", "clear", "--yes"], env=zb_env).returncode == 0
+    assert " 0 stage outputs" in cli_inproc(["cache", "info"], env=zb_env).stdout

@@ -11,8 +11,6 @@ from zoo_bench.options import CLI_OPTIONS, Option, check_jobs, parse_options, st
 from zoo_bench.plan import StageSpec
 from zoo_bench.tools import missing_module
 
-from tests.conftest import run_cli
-
 
 class TimedRunner(Runner):
     name = "timed"
@@ -130,27 +128,27 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("args, message", BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
-def test_bad_options_are_one_line_and_exit_2_before_anything_runs(args, message, tmp_path, zb_env):
+def test_bad_options_are_one_line_and_exit_2_before_anything_runs(args, message, tmp_path, zb_env, cli_inproc):
     out = tmp_path / "out"
-    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(out), *args], env=zb_env)
+    proc = cli_inproc(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(out), *args], env=zb_env)
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith(f"zoo-bench: error: {message}")
     assert not out.exists()  # validated before the store or any stage was touched
 
 
-def test_unknown_option_names_the_components_that_take_options(tmp_path, zb_env):
-    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path), "-s", "sleep=1"], env=zb_env)
+def test_unknown_option_names_the_components_that_take_options(tmp_path, zb_env, cli_inproc):
+    proc = cli_inproc(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path), "-s", "sleep=1"], env=zb_env)
     assert proc.returncode == 2
     assert "did you mean sleep_s" in proc.stderr and "run:fake_numpy" in proc.stderr
 
 
-def test_plugins_v_lists_options_with_type_default_and_help(zb_env):
-    proc = run_cli(["plugins", "-v"], env=zb_env)
+def test_plugins_v_lists_options_with_type_default_and_help(zb_env, cli_inproc):
+    proc = cli_inproc(["plugins", "-v"], env=zb_env)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     block = lines[lines.index("run:litert (host)"):]
     assert "  runs: int, default 50, >= 1: timed inferences" in block
     assert "  input_type: uint8|int8, default int8: type of the model's input" in lines
-    as_json = json.loads(run_cli(["plugins", "-v", "--json"], env=zb_env).stdout)
+    as_json = json.loads(cli_inproc(["plugins", "-v", "--json"], env=zb_env).stdout)
     host = next(p for p in as_json if p.get("name") == "host")
     assert host["options"]["run:onnxruntime"]["warmup"] == "int, default 5, >= 0: untimed inferences before timing"

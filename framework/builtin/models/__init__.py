@@ -7,16 +7,19 @@ tensorflow, torch and timm only inside the methods that build and export.
 from __future__ import annotations
 
 from ... import hookimpl
-from .keras_source import KerasApplicationsSource
+from .keras_source import KerasApplicationsSource, LocalKerasSource
 from .local import LocalFileSource
 from .timm_source import TimmSource
+from .torch_builder import TorchBuilderSource
 
-__all__ = ["KerasApplicationsSource", "LocalFileSource", "TimmSource"]
+__all__ = ["KerasApplicationsSource", "LocalFileSource", "LocalKerasSource", "TimmSource", "TorchBuilderSource"]
 
 
 @hookimpl
 def zoo_bench_register_model_sources(register):
-    """Register the Keras applications, timm and local-file sources."""
+    """Register the Keras applications, timm and local-file sources (Keras files, ONNX/TFLite)."""
     register(KerasApplicationsSource())
+    register(LocalKerasSource())
     register(TimmSource())
     register(LocalFileSource())
+    register(TorchBuilderSource())

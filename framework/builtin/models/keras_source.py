@@ -9,8 +9,6 @@ never used: ``-s weights=PATH`` loads a local weights file instead.
 
 from __future__ import annotations
 
-import json
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from ...components import Artifact, ModelSource, ModelSpec, Preprocess, StageContext, StageOutput, Target
 from ...errors import ToolUnavailable, UsageError
 from ...tools import missing_module
+from .. import preprocessing
 from . import catalog
 from .common import (
     SOURCE_OPTIONS,
@@ -88,22 +87,12 @@ class KerasApplicationsSource(ModelSource):
             return "tensorflow/keras is not installed (pip install 'zoo-bench[host]')"
         return None
 
-    def spec_for_path(self, path: Path) -> ModelSpec | None:
-        if path.suffix.lower() not in (".h5", ".keras"):
-            return None
-        resolution = _keras_file_resolution(path)
-        return ModelSpec(
-            name=path.stem, source=self.name, family="local", resolution=resolution, native_format="keras",
-            weights="pretrained", preprocess=Preprocess(resize=resolution, crop=resolution),
-            builder=(("path", str(path.resolve())),), description=f"local Keras file {path.name}",
-        )
-
     def build(self, model: ModelSpec, ctx: StageContext) -> StageOutput:
         choice = weights_choice(ctx)
         local = "path" in model.builder_args()
         net = make_keras_model(model)
         if local:
-            weights = "pretrained"
+            weights = "user"
         elif choice == "pretrained":
             raise no_pretrained(model.name)
         elif choice == "random":
@@ -118,11 +107,12 @@ class KerasApplicationsSource(ModelSource):
         path = ctx.workdir / f"{model.name}.keras"
         net.save(path)
         ctx.log(f"built {model.name}: {weights} weights, saved {path.name}")
-        meta = {"weights": weights, "weights_file": choice if Path(choice).is_file() else None,
+        weights_file = model.builder_args()["path"] if local else choice if Path(choice).is_file() else None
+        meta = {"weights": weights, "weights_file": weights_file, "classes": int(net.outputs[0].shape[-1]),
                 "input_shape": [1, model.resolution, model.resolution, 3], "layout": "NHWC"}
         versions = self.tool_versions()
         figures = source_figures(keras_params(net), keras_macs(net), path, "keras", versions["keras"],
-                                 "zoo-bench keras layer count")
+                                 "zoo-bench keras layer count", {"weights": weights, "format": "keras"})
         return StageOutput(Artifact(path, "keras", meta=meta), figures)
 
     def export(self, fmt: str, ctx: StageContext) -> StageOutput:
@@ -142,24 +132,53 @@ class KerasApplicationsSource(ModelSource):
         return StageOutput(Artifact(path, "tflite", meta=meta), figures)
 
 
-def _keras_file_resolution(path: Path) -> int:
-    """Input resolution from a Keras file's stored config, without importing tensorflow."""
-    try:
-        if path.suffix.lower() == ".keras":
-            with zipfile.ZipFile(path) as zf:
-                config = json.loads(zf.read("config.json"))
-        else:
-            import h5py
+class LocalKerasSource(KerasApplicationsSource):
+    """Local ``.keras``/``.h5`` files: the user's own model (weights ``user``), its classes and
+    its input contract read from the file (a ``Rescaling``/``Normalization`` input layer) or
+    declared beside it (:mod:`zoo_bench.builtin.preprocessing`)."""
 
-            with h5py.File(path, "r") as f:
-                raw = f.attrs.get("model_config")
-                config = json.loads(raw if isinstance(raw, str) else raw.decode())
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise UsageError(f"{path} is not a readable Keras model file: {exc}") from exc
-    shape = _find_input_shape(config)
-    if not shape or len(shape) != 4 or not shape[1]:
-        raise UsageError(f"{path}: cannot read a (batch, height, width, 3) input shape from the model config")
-    return int(shape[1])
+    name = "local_keras"
+
+    def models(self) -> Iterable[ModelSpec]:
+        return []
+
+    def spec_for_name(self, name: str) -> ModelSpec | None:
+        return None
+
+    def spec_for_path(self, path: Path) -> ModelSpec | None:
+        if path.suffix.lower() not in (".h5", ".keras"):
+            return None
+        config = preprocessing.read_keras_config(path)
+        shape = _find_input_shape(config)
+        if not shape or len(shape) != 4 or not shape[1]:
+            raise UsageError(f"{path}: cannot read a (batch, height, width, 3) input shape from the model config")
+        resolution = int(shape[1])
+        scaling = preprocessing.keras_input_scaling(config)
+        return ModelSpec(
+            name=path.stem, source=self.name, family="local", resolution=resolution, native_format="keras",
+            classes=_keras_file_classes(config), weights="user",
+            preprocess=preprocessing.declared(path, resolution, "NHWC", ("scaling", scaling)),
+            builder=(("path", str(path.resolve())), ("layout", "NHWC")), description=f"local Keras file {path.name}",
+        )
+
+
+def _keras_file_classes(config: Any) -> int:
+    """Units of the last Dense layer in the config (0 when there is none to read)."""
+    units = 0
+
+    def walk(node: Any) -> None:
+        nonlocal units
+        if isinstance(node, dict):
+            if node.get("class_name") == "Dense" and isinstance(node.get("config"), dict):
+                units = int(node["config"].get("units", units) or units)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return units
 
 
 def _find_input_shape(config: Any) -> list | None:

@@ -133,7 +133,7 @@ class TimmSource(ModelSource):
                 classes = int(state[f"{head}.weight"].shape[0]) if f"{head}.weight" in state else spec.classes
                 return ModelSpec(
                     name=path.stem, source=self.name, family="local", resolution=spec.resolution,
-                    native_format="torch", classes=classes, weights="pretrained", preprocess=spec.preprocess,
+                    native_format="torch", classes=classes, weights="user", preprocess=spec.preprocess,
                     builder=(*spec.builder, ("path", str(path.resolve()))),
                     description=f"local weights {path.name} for {spec.builder_args()['timm_name']}",
                 )
@@ -160,7 +160,7 @@ class TimmSource(ModelSource):
                                 "input_shape": list(model.input_shape), "layout": "NCHW"}
         if weights_file:
             loaded = apply_state_dict(net, load_state_dict_file(weights_file), weights_file)
-            meta.update(weights="pretrained", weights_file=weights_file)
+            meta.update(weights="user" if "path" in model.builder_args() else "pretrained", weights_file=weights_file)
             if loaded == "backbone":
                 meta["head"] = f"random ({model.classes} classes)"
         else:

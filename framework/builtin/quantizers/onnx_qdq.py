@@ -16,7 +16,7 @@ from ...formats import check_input
 from ...options import Option
 from ...tools import missing_module
 from ..models.common import dist_version
-from .common import CALIBRATION_OPTIONS, calibration_data, size_figure
+from .common import CALIBRATION_OPTIONS, calibration_data, calibration_extra, size_figure
 
 
 class OnnxQdqQuantizer(Quantizer):
@@ -48,6 +48,7 @@ class OnnxQdqQuantizer(Quantizer):
             raise ToolUnavailable(f"{src.path.name} is already quantized ({src.precision})")
         act = ctx.options["activation_type"]
         per_channel = ctx.options["per_channel"]
+        recorded = calibration_extra(ctx)  # refuses a model without a declared input contract
         batch, origin = calibration_data(ctx)
         simplified = ctx.workdir / f"{ctx.model.name}_sim.onnx"
         simplify_onnx(src.path, simplified)
@@ -71,8 +72,8 @@ class OnnxQdqQuantizer(Quantizer):
         version = dist_version("onnxruntime")
         ctx.log(f"quantized in {time.perf_counter() - t0:.1f} s with onnxruntime {version}")
         meta = {**src.meta, "quantizer": f"onnxruntime.quantization.quantize_static {version} (QDQ)",
-                "calibration": origin, "activation_type": act, "per_channel": per_channel}
-        extra = {"activation_type": act, "calibration": origin}
+                "calibration": origin, "activation_type": act, "per_channel": per_channel, **recorded}
+        extra = {"activation_type": act, "calibration": origin, **recorded}
         return StageOutput(Artifact(path, "onnx", precision="int8", meta=meta),
                            [size_figure(path, "onnxruntime", version, extra)])
 

@@ -64,7 +64,7 @@ def test_password_is_refused_without_echoing_it(tmp_path):
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ('[boards.b]\ntarget = "imx93"\nhost = "h"\nprot = 22\n', "unknown key(s) prot"),
+    ('[boards.b]\ntarget = "imx93"\nhost = "h"\nprot = 22\n', "unknown key 'prot' (did you mean port?"),
     ('[boards.b]\nhost = "h"\n', "'target' is required"),
     ('[boards.b]\ntarget = "imx93"\nhost = "-oProxyCommand=x"\n', "invalid SSH host"),
     ('[boards.b]\ntarget = "imx93"\nhost = "h"\nruntime = "java"\n', "runtime must be one of"),

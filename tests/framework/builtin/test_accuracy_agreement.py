@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from zoo_bench import Artifact, ModelSpec, Runner, StageContext, Target, hookimpl
 from zoo_bench.builtin.accuracy import AccuracyEvaluator, top1_agreement
+from zoo_bench.components import Preprocess
 from zoo_bench.options import stage_options
 from zoo_bench.plugins import load_registry
 
@@ -51,7 +52,8 @@ def test_the_evaluator_reports_75_percent_agreement(tmp_path):
             Image.new("RGB", (10, 10), (40 * i, 80, 120)).save(data / label / f"{i}.png")
     registry = load_registry([("scripted", Plugin())], entry_points=False)
     evaluator = registry.component("run", "accuracy")
-    model = ModelSpec(name="m", source="none", family="m", resolution=8, native_format="tflite", classes=4)
+    model = ModelSpec(name="m", source="none", family="m", resolution=8, native_format="tflite", classes=4,
+                      preprocess=Preprocess(resize=8, crop=8))  # a declared contract: never guessed
     files = {p: tmp_path / f"{p}.tflite" for p in ("float32", "int8")}
     for path in files.values():
         path.write_bytes(b"\0")

@@ -31,8 +31,8 @@ def tiny_keras(tmp_path_factory) -> Path:
 @needs("keras", "tensorflow", "ai_edge_litert", "onnx")
 def test_keras_file_builds_and_exports(tiny_keras: Path, registry, make_ctx):
     spec = registry.model_from_path(tiny_keras)
-    assert (spec.source, spec.native_format, spec.resolution, spec.family) == ("keras_applications", "keras", 40,
-                                                                                "local")
+    assert (spec.source, spec.native_format, spec.resolution, spec.family, spec.classes, spec.weights) == (
+        "local_keras", "keras", 40, "local", 3, "user")
     source = registry.sources[spec.source]
     built = source.build(spec, make_ctx(spec, "source"))
     params = next(f.value for f in built.figures if f.metric == "params")
@@ -58,11 +58,12 @@ def test_torch_state_dict_matches_its_architecture(tmp_path: Path, registry, mak
     assert (spec.native_format, spec.classes, spec.resolution) == ("torch", 5, 240)
     assert spec.builder_args()["timm_name"] == "tf_efficientnet_lite1"
     built = registry.sources["timm"].build(spec, make_ctx(spec, "source")).artifact
-    assert built.meta["weights"] == "pretrained" and built.meta["weights_file"] == str(path.resolve())
+    assert built.meta["weights"] == "user" and built.meta["weights_file"] == str(path.resolve())
 
     onnx_path = export_onnx(net, lite1, tmp_path)
     onnx_spec = registry.model_from_path(onnx_path)
-    assert (onnx_spec.native_format, onnx_spec.resolution, onnx_spec.preprocess.layout) == ("onnx", 240, "NCHW")
+    assert (onnx_spec.native_format, onnx_spec.resolution, onnx_spec.input_shape) == ("onnx", 240, (1, 3, 240, 240))
+    assert onnx_spec.preprocess is None  # the file declares none: never guessed
 
 
 @needs("torch")
@@ -101,7 +102,7 @@ def test_dynamic_height_width_is_sized_never_1x1(tmp_path: Path, registry, make_
     dyn = tiny_onnx(tmp_path / "dyn.onnx", ["N", 3, "H", "W"])
     with pytest.raises(UsageError, match="dynamic; give --resolution N"):
         resolve_models([str(dyn)], registry)
-    (spec,) = resolve_models([str(dyn)], registry, resolution=48)
+    (spec,) = resolve_models([str(dyn)], registry, resolution=48, preprocess="symmetric")
     assert (spec.resolution, spec.preprocess.resize, spec.preprocess.crop, spec.input_shape) == \
         (48, 48, 48, (1, 3, 48, 48))
     built = registry.sources[spec.source].build(spec, make_ctx(spec, "source")).artifact
@@ -112,6 +113,7 @@ def test_dynamic_height_width_is_sized_never_1x1(tmp_path: Path, registry, make_
     named = tiny_onnx(tmp_path / "mobilenet_v2_0.35_128.onnx", [1, 3, "H", "W"])
     (from_catalog,) = resolve_models([str(named)], registry)
     assert from_catalog.resolution == 128  # the catalog model of the same name
+    assert from_catalog.name != "mobilenet_v2_0.35_128"  # ... but a job of its own, never labelled as it
 
 
 @needs("onnx")

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from zoo_bench import ToolUnavailable
 from zoo_bench.board.dead_boards import RUN_ID_ENV
+from zoo_bench.board.loopback import install_stand_in_benchmark_model
 from zoo_bench.board.session import BoardCommandFailed, BoardConnectionLost, BoardTimeout
 from zoo_bench.board.tflite_report import parse_benchmark_model
 from zoo_bench_nxp_imx.board_runner import ImxBoardRunner, benchmark_model_figures
@@ -157,79 +158,18 @@ def test_zero_warmup_is_zero_in_python_mode(tiny_models, make_ctx, loopback_boar
     assert p50.extra["timed_region"] == "Interpreter.invoke()"
 
 
-# A stand-in for TensorFlow Lite's benchmark_model, installed on the loopback "board". It is NOT the
-# real tool: it prints in the format of TensorFlow's sources (benchmark_model.cc `BenchmarkModel::Run`
-# and `BenchmarkLoggingListener::OnBenchmarkEnd`, stats_calculator.h `Stat::OutputToStream`,
-# benchmark_tflite_model.cc's delegate lines; cited in tests/framework/board/test_tflite_report.py),
-# and counts its runs the way `BenchmarkModel::Run` does: at least N iterations and at least S
-# seconds, each synthetic run taking RUN_US microseconds (the first warm-up run 9000 us).
-FAKE_BENCHMARK_MODEL = '''#!{python}
-"""Stand-in for TFLite's benchmark_model (zoo-bench test): documented output format, synthetic times."""
-import json, math, os, sys
-
-flags = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
-with open({argv_log!r}, "a") as log:
-    log.write(json.dumps(sys.argv[1:]) + "\\n")
-RUN_US = 2500
-
-
-def count(min_runs, min_secs):
-    return max(min_runs, math.ceil(min_secs * 1e6 / RUN_US)) if min_secs > 0 else min_runs
-
-
-def stat(times):
-    if not times:
-        return "count=0"
-    avg = sum(times) / len(times)
-    std = int(math.sqrt(sum(t * t for t in times) / len(times) - avg * avg))
-    return (f"count={{len(times)}} first={{times[0]}} curr={{times[-1]}} min={{min(times)}} max={{max(times)}} "
-            f"avg={{avg:.6g}} std={{std}}")
-
-
-graph = flags["graph"]
-print("INFO: STARTING!")
-print(f"INFO: Num threads: [{{flags.get('num_threads', '-1')}}]")
-print(f"INFO: Graph: [{{graph}}]")
-delegate = flags.get("external_delegate_path")
-if delegate:
-    print(f"INFO: External delegate path: [{{delegate}}]")
-    if not os.path.exists(delegate):
-        print(f"ERROR: Failed to load external delegate from {{delegate}}")
-        sys.exit(1)
-print(f"INFO: Loaded model {{graph}}")
-if delegate:
-    print("INFO: EXTERNAL delegate created.")
-    print("INFO: Explicitly applied EXTERNAL delegate, and the model graph will be completely executed by "
-          "the delegate.")
-print(f"INFO: The input model file size (MB): {{os.path.getsize(graph) / 1e6:g}}")
-print("INFO: Initialized session in 12.5ms.")
-sections = []
-for runs_key, runs_default, secs_key, secs_default, first in (
-        ("warmup_runs", 1, "warmup_min_secs", 0.5, 9000), ("num_runs", 50, "min_secs", 1.0, None)):
-    n, secs = int(flags.get(runs_key, runs_default)), float(flags.get(secs_key, secs_default))
-    print(f"INFO: Running benchmark for at least {{n}} iterations and at least {{secs:g}} seconds but terminate "
-          "if exceeding 150 seconds.")
-    times = [RUN_US + (i % 7) * 10 for i in range(count(n, secs))]
-    if times and first:
-        times[0] = first
-    print(f"INFO: {{stat(times)}}")
-    print()
-    sections.append(times)
-warm, timed = sections
-wavg = sum(warm) / len(warm) if warm else 0
-print(f"INFO: Inference timings in us: Init: 12500, First inference: {{warm[0] if warm else 0}}, "
-      f"Warmup (avg): {{wavg:.6g}}, Inference (avg): {{sum(timed) / len(timed):.6g}}")
-'''
+# The stand-in for TensorFlow Lite's benchmark_model that zoo_bench.testing gives plugin authors
+# (zoo_bench.board.loopback): NOT the real tool; it prints in the format of TensorFlow's sources and
+# counts its runs the way `BenchmarkModel::Run` does, each synthetic run taking 2500 us + (i % 7) * 10
+# (the first warm-up run 9000 us).
 
 
 @pytest.fixture
 def fake_benchmark_model_board(sshd, tmp_path, board_python):
     """boards.toml whose i.MX 93 runs the stand-in benchmark_model (above) over the loopback sshd."""
-    tool = tmp_path / "usr/bin/tensorflow-lite-2.16.2/examples/benchmark_model"
-    tool.parent.mkdir(parents=True)
     argv_log = tmp_path / "benchmark_model_argv.jsonl"
-    tool.write_text(FAKE_BENCHMARK_MODEL.format(python=board_python, argv_log=str(argv_log)))
-    tool.chmod(0o755)
+    tool = install_stand_in_benchmark_model(tmp_path / "usr/bin/tensorflow-lite-2.16.2/examples/benchmark_model",
+                                            argv_log, board_python)
     delegate = tmp_path / "usr/lib/libethosu_delegate.so"
     delegate.parent.mkdir(parents=True)
     delegate.write_bytes(b"stand-in: only its existence is checked")

@@ -48,11 +48,12 @@ def test_imx8mp_has_no_compiler_and_uses_the_vx_delegate():
     assert s["evaluate:accuracy"]["inputs"] == ("quantize:tflite_int8",)  # torch: no float .tflite
 
 
-def test_tflite_file_skips_quantization_and_onnx_is_refused():
+def test_tflite_file_skips_quantization_and_onnx_is_quantized_to_tflite():
     s = stages("imx93", "tflite")
     assert not any(k.startswith(("quantize", "evaluate")) for k in s)
     assert s["compile:vela"]["inputs"] == ("source",)
-    assert "not onnx" in TARGETS["imx93"].supports(spec("onnx"))
+    assert TARGETS["imx93"].supports(spec("onnx")) is None  # ONNX -> TFLite (onnx2torch + litert-torch)
+    assert "not caffe" in TARGETS["imx93"].supports(spec("caffe"))
 
 
 def test_plugin_registers_its_components():

@@ -74,8 +74,10 @@ def test_mpu_plans_time_cpu_and_npu_on_the_board():
 
 def test_targets_refuse_what_they_cannot_take():
     model = ModelSpec(name="m", source="s", family="m", resolution=32, native_format="onnx")
-    assert TARGETS["stm32h7"].supports(model).startswith("target stm32h7 takes Keras or PyTorch")
+    assert TARGETS["stm32h7"].supports(model) is None  # ONNX -> TFLite (onnx2torch + litert-torch)
     assert TARGETS["stm32n6"].supports(model) is None
+    other = ModelSpec(name="m", source="s", family="m", resolution=32, native_format="caffe")
+    assert TARGETS["stm32h7"].supports(other).startswith("target stm32h7 takes Keras, PyTorch or ONNX")
 
 
 @pytest.mark.parametrize(("kind", "need", "verdict"), [

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench lint sshd browser clean
+.PHONY: setup run test bench lint sshd browser horizon clean
 
 setup: $(STAMP)
 
@@ -35,7 +35,15 @@ browser:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ; } || \
 	  echo "note: no chromium; the browser test of the HTML report will be skipped"
 
-test: setup sshd browser
+# The RDK X5 end-to-end tests compile with the real Horizon toolchain (CPython 3.10 wheels only):
+# installed (idempotent, about 1-4 min, 2.7 GB) when a CPython 3.10 exists, else those tests skip.
+horizon: setup
+	@if $(BIN)/python -c 'import sys; from zoo_bench.toolchains import find_python; \
+	  sys.exit(find_python("3.10", None, "ZOO_BENCH_PYTHON310")[0] is None)'; then \
+	  $(BIN)/zoo-bench toolchain install horizon; \
+	else echo "note: no CPython 3.10; the Horizon toolchain tests will be skipped (docs/rdk_x5.md)"; fi
+
+test: setup sshd browser horizon
 	$(BIN)/pytest
 
 bench: setup

@@ -200,3 +200,20 @@ def zoo_bench_report_sections(rows: list[dict[str, Any]]) -> list[tuple[str, str
         The body is inserted as HTML: escape every value that comes from rows
         (``markupsafe.escape``), since a results store may hold any text.
     """
+
+
+# --- toolchains (area: rdk / `zoo-bench toolchain`) ---------------------------------------
+if TYPE_CHECKING:
+    from .toolchains import ToolchainSpec
+
+
+@hookspec
+def zoo_bench_register_toolchains(register: Callable[[ToolchainSpec], None]) -> None:
+    """Declare vendor toolchains that ``zoo-bench toolchain install NAME`` can install.
+
+    :param register: call ``register(spec)`` with a :class:`~zoo_bench.toolchains.ToolchainSpec`
+        per toolchain: its name, the CPython version its wheels need, the packages, a pinned
+        constraints file and a check command. The toolchain goes into a venv of its own in
+        zoo-bench's data folder; the plugin finds it again with
+        ``zoo_bench.toolchains.installed_python(name)``.
+    """

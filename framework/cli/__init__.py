@@ -66,9 +66,10 @@ from .inspect import cache, list_, plugins  # noqa: E402
 from .plugin_new import plugin  # noqa: E402
 from .run import plan_text, run, summary_table  # noqa: E402,F401
 from .store_commands import card, compare, report, results  # noqa: E402
+from .toolchain import toolchain  # noqa: E402
 from .worker import worker  # noqa: E402
 
-for _command in (run, results, compare, card, report, cache, list_, plugins, plugin, worker):
+for _command in (run, results, compare, card, report, cache, list_, plugins, plugin, worker, toolchain):
     cli.add_command(_command)
 cli.add_command(history)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import PointsFile, holdout_reason, load_points, load_workloads
+from .data import PointsFile, holdout_reason, is_fitted, is_holdout, load_points, load_workloads
 from .fit import FittedModel, Sample, feature_set, features_of, fit_model, latency_candidates, physical_floor_ms
 
 #: Definition keys that do not change the network's body (a different head is the same network
@@ -158,6 +158,10 @@ def fit_target(pf: PointsFile, workloads: dict[str, Any], target: str, metric: s
     fitted and the one with the lowest median leave-one-model-out error is kept (that choice is
     made on the same points, so its LOMO error is slightly optimistic; docs/estimators.md says so).
     """
+    own = figure_samples(pf, target, metric)
+    if own is not None:  # the features the points file declares, fitted as they are
+        fit, hold, check, missing, names = own
+        return TargetFit(fit_model(target, metric, fit, names), hold, check, missing, pf.path) if fit else None
     fit, hold, check, missing, names = samples_for(pf, workloads, target, metric)
     if not fit or not names:  # no usable point, or a metric no model is fitted for
         return None
@@ -211,3 +215,45 @@ def fit_all(files: list[Path], workloads_file: Path | None = None, extra: Path |
             if tf is not None:
                 fits.append(tf)
     return fits
+
+
+# --- Targets fitted on figures their plugin keeps (area: rdk) ------------------------------------
+# A points file's target may declare ``"fit": {"figures_file": "hbdk_perf.json", "metric":
+# "latency_mean_ms", "features": ["latency_ms", "nodes", "const"]}``: per-network numbers the
+# plugin obtained with its vendor's tool (the file beside the points file, ``{"networks": {model:
+# {feature: value, ...}}}``; ``const`` is 1). That metric of the target is then fitted on those
+# numbers instead of the TFLite workload's features. Plain numbers from a JSON file: nothing runs.
+
+def figure_features(spec: dict[str, Any], entry: dict[str, Any]) -> list[float] | None:
+    """The declared features of one network's entry in the figures file (``None`` when one is missing)."""
+    values = []
+    for name in spec["features"]:
+        value = 1.0 if name == "const" else entry.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return None
+        values.append(float(value))
+    return values
+
+
+def figure_samples(pf: PointsFile, target: str, metric: str
+                   ) -> tuple[list[Sample], list[Sample], list[Sample], list[str], tuple[str, ...]] | None:
+    """(fit, holdout, check, missing, features) from the target's figures file, or ``None`` when the
+    target declares none for ``metric``."""
+    spec = pf.targets.get(target, {}).get("fit")
+    if not isinstance(spec, dict) or spec.get("metric", "latency_mean_ms") != metric or pf.path is None:
+        return None
+    path = Path(pf.path).parent / str(spec["figures_file"])
+    networks = json.loads(path.read_text()).get("networks", {}) if path.is_file() else {}
+    fit, hold, check, missing = [], [], [], []
+    for p in pf.points:
+        if p["target"] != target or p["metric"] != metric:
+            continue
+        entry = networks.get(p["model"])
+        values = figure_features(spec, entry) if isinstance(entry, dict) and not entry.get("error") else None
+        if values is None:
+            missing.append(p["model"])
+            continue
+        sample = Sample(p, network_key(pf.models[p["model"]]), values)
+        definition = pf.models.get(p["model"])
+        (hold if is_holdout(p, definition) else fit if is_fitted(p, definition) else check).append(sample)
+    return fit, hold, check, missing, tuple(spec["features"])

@@ -197,14 +197,14 @@ def catalog_estimates(fits: list[TargetFit], catalog: dict[str, Any],
     A catalog model that is one of a target's fitted networks (a points-file definition names it)
     gets the leave-one-network-out estimate, marked ``in_fit``: never its in-sample value."""
     from .estimators import network_key
-    from .fit import features_of, physical_floor_ms
+    from .fit import FEATURES, features_of, physical_floor_ms
 
     groups = {d["catalog"]: network_key(d) for d in (definitions or {}).values() if d.get("catalog")}
     rows = []
     for tf in fits:
         m = tf.model
-        if m.metric != "latency_mean_ms":
-            continue
+        if m.metric != "latency_mean_ms" or not set(m.features) <= set(FEATURES):  # (a target fitted on its
+            continue  # plugin's own figures, estimators.figure_samples, has no workload features)
         for name, entry in sorted(catalog.items()):
             base = (entry.get("baselines", {}).get(m.target) or {}).get("latency_mean_ms")
             if "baseline_ms" in m.features and base is None:

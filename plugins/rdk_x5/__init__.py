@@ -12,15 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo_bench.board.inventory import boards_file
-from zoo_bench.estimate.component import ModelEstimator
 from zoo_bench.estimate.data import EstimatorData
 from zoo_bench.formats import ArtifactFormat, register_format
-from zoo_bench.plugin import hookimpl
+from zoo_bench.plugin import Metric, hookimpl
 
 from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
+from .estimate import RdkHbdkEstimator
 from .hb_mapper import HbMapperCompiler, HbMapperSetup
-from .targets import ESTIMATOR, rdk_targets
+from .hb_runtime import RdkHbOnnxRuntime
+from .targets import rdk_targets
+from .toolchain import SPEC as HORIZON_TOOLCHAIN
 
 register_format(ArtifactFormat(
     "hb-mapper-project", "a folder with the float ONNX, the hb_mapper YAML and the calibration data "
@@ -49,14 +51,34 @@ def zoo_bench_register_compilers(register):
 def zoo_bench_register_runners(register):
     register(RdkBoardRunner())
     register(RdkNv12OnnxRuntime())
-    # Latency estimate from D-Robotics' published board figures (docs/estimators.md).
-    register(ModelEstimator(ESTIMATOR, Path(__file__).with_name("published_points.json")))
+    register(RdkHbOnnxRuntime())
+    # Latency estimate: hbdk-perf's figure of the compile, fitted on D-Robotics' published board figures.
+    register(RdkHbdkEstimator())
 
 
 @hookimpl
 def zoo_bench_register_targets(register):
     for target in rdk_targets(_board_defaults()):
         register(target)
+
+
+@hookimpl
+def zoo_bench_register_toolchains(register):
+    register(HORIZON_TOOLCHAIN)  # `zoo-bench toolchain install horizon`
+
+
+@hookimpl
+def zoo_bench_register_metrics(register):
+    # hb_mapper's own figures (compile:hb_mapper, tool-estimate): domains checked on every row
+    register(Metric("bpu_ddr_bytes", "bytes", "lower", "non-negative", False, "exact",
+                    "DDR traffic per inference, hbdk-perf's static estimate"))
+    register(Metric("bpu_op_share", "fraction", "higher", "fraction", False, "exact",
+                    "share of the quantized model's nodes placed on the BPU"))
+    register(Metric("cpu_ops", "count", "lower", "count", False, "exact", "nodes hb_mapper leaves on the CPU"))
+    register(Metric("output_cosine_similarity", "ratio", "higher", "finite", False, "exact",
+                    "cosine similarity of the quantized model's output to the float model's (worst output)"))
+    register(Metric("node_cosine_similarity_min", "ratio", "higher", "finite", False, "exact",
+                    "lowest per-node cosine similarity in hb_mapper's node table"))
 
 
 # --- estimates: the published points, workloads and card figures this plugin ships ---

@@ -46,6 +46,8 @@ class MapperSettings:
     compile_mode: str = "latency"
     optimize_level: str = "O3"
     calibration_type: str = "default"
+    #: the ONNX model's input layout (``input_layout_train``): NCHW (PyTorch) or NHWC (Keras)
+    layout: str = "NCHW"
 
 
 def settings_for(model: ModelSpec, onnx_name: str) -> MapperSettings:
@@ -53,13 +55,14 @@ def settings_for(model: ModelSpec, onnx_name: str) -> MapperSettings:
     pre = model.preprocess
     if pre is None:
         raise UsageError(f"model {model.name} declares no preprocessing: hb_mapper needs its mean and scale")
-    if pre.layout != "NCHW":
-        raise UsageError(f"model {model.name} takes {pre.layout} input; the RDK X5 flow compiles NCHW ONNX models")
+    if pre.layout not in ("NCHW", "NHWC"):
+        raise UsageError(f"model {model.name} takes {pre.layout} input; hb_mapper takes NCHW or NHWC models")
     if any(s <= 0 for s in pre.std):
         raise UsageError(f"model {model.name}: std must be positive, got {pre.std}")
     scale = tuple(1.0 / s for s in pre.std)
     prefix = f"{model.name}_{pre.crop}x{pre.crop}_nv12"
-    return MapperSettings(onnx_model=onnx_name, prefix=prefix, mean=tuple(pre.mean), scale=scale)  # type: ignore[arg-type]
+    return MapperSettings(onnx_model=onnx_name, prefix=prefix, mean=tuple(pre.mean), scale=scale,  # type: ignore[arg-type]
+                          layout=pre.layout)
 
 
 def _floats(values: tuple[float, ...]) -> str:
@@ -73,7 +76,7 @@ def config_values(s: MapperSettings) -> dict[str, dict[str, Any]]:
         "model_parameters": {"onnx_model": s.onnx_model, "march": MARCH, "layer_out_dump": False,
                              "working_dir": s.working_dir, "output_model_file_prefix": s.prefix},
         "input_parameters": {"input_name": "", "input_type_rt": "nv12", "input_type_train": "rgb",
-                             "input_layout_train": "NCHW", "input_shape": "", "norm_type": "data_mean_and_scale",
+                             "input_layout_train": s.layout, "input_shape": "", "norm_type": "data_mean_and_scale",
                              "mean_value": _floats(s.mean), "scale_value": _floats(s.scale)},
         "calibration_parameters": {"cal_data_dir": s.cal_data_dir, "cal_data_type": "float32",
                                    "calibration_type": s.calibration_type},
@@ -101,13 +104,18 @@ def pixel_preprocess(pre: Preprocess) -> Preprocess:
     return replace(pre, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), layout="NCHW")
 
 
-def write_calibration(pixels: Any, directory: Path) -> list[Path]:
-    """Write a batch (N, 3, H, W) of RGB pixel values as float32 raw files, one per image."""
+def write_calibration(pixels: Any, directory: Path, layout: str = "NCHW") -> list[Path]:
+    """Write a batch (N, 3, H, W) of RGB pixel values as float32 raw files, one per image, in the
+    model's ``layout`` (NCHW as given, or NHWC for a Keras model's ONNX)."""
     import numpy as np
 
     batch = np.asarray(pixels, dtype=np.float32)
     if batch.ndim != 4 or batch.shape[1] != 3:
         raise UsageError(f"calibration batch must be (N, 3, H, W), got {tuple(batch.shape)}")
+    if layout == "NHWC":
+        batch = batch.transpose(0, 2, 3, 1)
+    elif layout != "NCHW":
+        raise UsageError(f"calibration layout must be NCHW or NHWC, not {layout}")
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, image in enumerate(batch):

@@ -81,6 +81,11 @@ class HbMapperReport:
         return [n for n in self.nodes if n.on == "CPU"]
 
     @property
+    def conv_nodes(self) -> int:
+        """Convolutions in the quantized node table (Gemm layers run as convolutions too)."""
+        return sum(1 for n in self.nodes if n.type.endswith("QuantizedConv"))
+
+    @property
     def bpu_op_share(self) -> float:
         return (len(self.nodes) - len(self.cpu_nodes)) / len(self.nodes) if self.nodes else 0.0
 
@@ -174,3 +179,20 @@ def parse_hb_mapper_log(text: str, require_similarity: bool = False) -> HbMapper
         raise HbMapperLogError("no output similarity table ('Output  Cosine Similarity  L1 Distance ...') "
                                "in the makertbin log")
     return report
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the console colours its log levels
+_EXCEPTION = re.compile(r"^\w*(?:Error|Exception): \S")
+_ERROR = re.compile(r"\b(?:error|Unsupported|not supported)\b", re.IGNORECASE)
+_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[ ,\d:.]*\s*(?:file:\s*\S+\s*)?(?:func:\s*\S+\s*)?(?:line No:\s*\d+\s*)?")
+
+
+def error_line(text: str) -> str:
+    """The toolchain's own error line in a failed run's log or console, without its timestamp
+    prefix: the last line that says ERROR (hb_mapper's log level), else the last exception
+    message (``ValueError: ...``), else the last line that mentions an error; else the last line."""
+    lines = [ln.strip() for ln in _ANSI.sub("", text).splitlines() if ln.strip()]
+    marked = ([ln for ln in lines if "ERROR" in ln] or [ln for ln in lines if _EXCEPTION.match(ln)]
+              or [ln for ln in lines if _ERROR.search(ln) and not ln.startswith("Traceback")])
+    line = (marked or lines or ["(no output)"])[-1]
+    return _PREFIX.sub("", line).strip() or line

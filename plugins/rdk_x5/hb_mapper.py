@@ -34,15 +34,23 @@ from zoo_bench.plugin import (
 )
 
 from . import hb_config, toolchain
-from .hb_log import HbMapperLogError, HbMapperReport, parse_hb_mapper_log
+from .hb_log import HbMapperLogError, HbMapperReport, error_line, parse_hb_mapper_log
 
 PROJECT_FORMAT = "hb-mapper-project"
 BIN_FORMAT = "hbm-bin"
 DEFAULT_CALIBRATION_IMAGES = 32
+#: The newest ONNX opset hb_mapper 1.24.3 accepts (its checker refuses newer ones).
+HORIZON_OPSET = 11
 
 
 class HbMapperFailed(RuntimeError):
     """hb_mapper ran and failed; the message carries its last lines."""
+
+
+def _text(data: str | bytes | None) -> str:
+    if data is None:
+        return ""
+    return data.decode(errors="replace") if isinstance(data, bytes) else data
 
 
 def _tail(text: str, n: int = 8) -> str:
@@ -51,45 +59,141 @@ def _tail(text: str, n: int = 8) -> str:
 
 
 class HbMapperSetup(Quantizer):
-    """hb_mapper's inputs for the RDK X5: YAML config (NV12, bayes-e) and float32 calibration files."""
+    """hb_mapper's inputs for the RDK X5: an opset-11 ONNX, the YAML config (NV12, bayes-e) and
+    float32 calibration files.
+
+    It makes the ONNX itself from the model's native artifact (PyTorch: ``torch.onnx.export``;
+    Keras: tf2onnx, NHWC kept and declared as ``input_layout_train``), at ``onnx_opset`` (default
+    11: hb_mapper 1.24.3 refuses anything newer, "The opset version of the model is 17, the
+    maximum supported version is 11"). An ONNX model is taken as it is when its opset is at most
+    ``onnx_opset``, else converted down with ONNX's version converter.
+    """
 
     name = "hb_mapper_setup"
-    accepts = ("onnx",)
+    accepts = ("torch", "keras", "onnx")
     produces = PROJECT_FORMAT
     options = {
         "dataset": Option("str", help="class-per-folder image folder; calibration uses its first images "
                                       "(else random pixels)"),
         "calibration_images": Option("int", default=DEFAULT_CALIBRATION_IMAGES, min=1,
                                      help="calibration images written for hb_mapper (D-Robotics: 20-300)"),
+        "onnx_opset": Option("int", default=HORIZON_OPSET, min=7,
+                             help=f"ONNX opset of the model handed to hb_mapper (hb_mapper 1.24.3 takes at most "
+                                  f"{HORIZON_OPSET})"),
     }
 
     def quantize(self, ctx: StageContext) -> StageOutput:
         from zoo_bench.builtin.data import calibration_batch
 
         src = ctx.input
-        if src.format != "onnx" or src.precision != "float32":
-            raise UsageError(f"hb_mapper takes a float ONNX model, not {src.precision} {src.format}")
+        if src.format not in self.accepts or src.precision != "float32":
+            raise UsageError(f"hb_mapper takes a float PyTorch, Keras or ONNX model, not {src.precision} {src.format}")
         project = ctx.workdir / "hb_mapper_project"
         project.mkdir(parents=True, exist_ok=True)
         onnx = project / f"{ctx.model.name}.onnx"
-        shutil.copyfile(src.path, onnx)
+        opset = int(ctx.options.get("onnx_opset", HORIZON_OPSET))
+        exporter = export_for_horizon(ctx, onnx, opset)
         settings = hb_config.settings_for(ctx.model, f"./{onnx.name}")
         pre = ctx.model.preprocess
         assert pre is not None  # settings_for checked it
         count = int(ctx.options.get("calibration_images", DEFAULT_CALIBRATION_IMAGES))
         pixels, origin = calibration_batch(hb_config.pixel_preprocess(pre), ctx.options.get("dataset"), count)
         cal_dir = project / hb_config.CALIBRATION_DIR
-        files = hb_config.write_calibration(pixels, cal_dir)
+        files = hb_config.write_calibration(pixels, cal_dir, layout=settings.layout)
         config = project / f"{settings.prefix}_config.yaml"
         config.write_text(hb_config.config_yaml(settings))
-        ctx.log(f"wrote {config.name} and {len(files)} calibration files ({origin}) to {project.name}/")
+        ctx.log(f"wrote {onnx.name} ({exporter}), {config.name} and {len(files)} calibration files ({origin})")
         meta = {"settings": asdict(settings), "calibration": origin, "calibration_images": len(files),
-                "input_meta": src.meta}
+                "onnx_opset": opset, "exporter": exporter, "input_meta": src.meta}
         # Side files are files (each hashed by the cache and checked before use): the ONNX and every
         # calibration file; the project folder is the config's parent.
         artifact = Artifact(config, PROJECT_FORMAT, precision="float32", meta=meta,
                             files={"onnx": onnx, **{f"calibration/{f.name}": f for f in files}})
         return StageOutput(artifact=artifact)
+
+
+def _onnx_opset(model: Any) -> int:
+    return max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
+
+
+def export_for_horizon(ctx: StageContext, dest: Path, opset: int) -> str:
+    """Write the ONNX hb_mapper reads at ``dest``; returns how it was made (for the artifact's meta)."""
+    src = ctx.input
+    if src.format == "onnx":
+        import onnx
+
+        model = onnx.load(str(src.path))
+        have = _onnx_opset(model)
+        if have <= opset:
+            shutil.copyfile(src.path, dest)
+            return f"the model's own ONNX (opset {have})"
+        from onnx import version_converter
+
+        try:
+            converted = version_converter.convert_version(model, opset)
+            how = f"onnx.version_converter {onnx.__version__} (opset {have} -> {opset})"
+        except Exception as exc:  # the converter raises RuntimeError/ValueError/its own errors
+            converted, how = _relabel_opset(model, have, opset), "relabelled"
+            if converted is None:
+                raise UsageError(f"{src.path.name} is ONNX opset {have}; hb_mapper takes at most opset {opset} and "
+                                 f"ONNX's version converter could not convert it ({_first_line(exc)}); "
+                                 f"export it at opset {opset}") from None
+            how = (f"opset {have} relabelled {opset}: every operator has the same inputs, outputs and attributes "
+                   f"in both (the version converter: {_first_line(exc)})")
+        onnx.save(converted, str(dest))
+        return how
+    if src.format == "keras":
+        import keras
+
+        from .keras_onnx import keras_to_onnx
+
+        net = keras.models.load_model(src.path, compile=False)
+        return keras_to_onnx(net, dest, opset)
+    # PyTorch: the model's source loads it; exported like the source's own ONNX but at `opset`
+    import torch
+
+    registry = ctx.registry
+    if registry is None:
+        from zoo_bench.plugins import get_registry
+
+        registry = get_registry()
+    net = registry.sources[ctx.model.source].load_native(src, ctx.model)  # type: ignore[attr-defined]
+    with torch.no_grad():
+        torch.onnx.export(net.eval(), (torch.zeros(ctx.model.input_shape),), str(dest), dynamo=False,
+                          opset_version=opset, input_names=["input"], output_names=["logits"])
+    return f"torch.onnx.export {torch.__version__} (TorchScript exporter, opset {opset})"
+
+
+def _relabel_opset(model: Any, have: int, opset: int) -> Any | None:
+    """``model`` declared at ``opset`` when each of its operators has the same formal inputs,
+    outputs and attributes at ``opset`` as at ``have`` (newer versions that only widen the types,
+    e.g. Relu-14's bfloat16), else ``None``. hb_mapper's checker then validates the result."""
+    import copy
+
+    from onnx import defs
+
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx"):
+            return None
+        try:
+            hi = defs.get_schema(node.op_type, have, "")
+            lo = defs.get_schema(node.op_type, opset, "")
+        except Exception:  # no such operator at the older opset
+            return None
+        def shape(s: Any) -> tuple[Any, ...]:
+            return ([i.name for i in s.inputs], [o.name for o in s.outputs], sorted(s.attributes))
+        if shape(hi) != shape(lo):
+            return None
+    out = copy.deepcopy(model)
+    for entry in out.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            entry.version = opset
+    return out
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class HbMapperCompiler(Compiler):
@@ -98,8 +202,11 @@ class HbMapperCompiler(Compiler):
     name = "hb_mapper"
     accepts = (PROJECT_FORMAT,)
     options = {
-        "toolchain_python": Option("path", help="Python 3.10 interpreter with rdkx5-yolo-mapper installed "
-                                                f"(else ${toolchain.HORIZON_PYTHON_ENV}, else hb_mapper on PATH)"),
+        # "str", not "path": a path option is resolved, and a venv's python is a symlink to the base
+        # interpreter, which does not see the venv's packages.
+        "toolchain_python": Option("str", help="Python 3.10 interpreter with rdkx5-yolo-mapper installed, kept as "
+                                               f"given (else ${toolchain.HORIZON_PYTHON_ENV}, else `zoo-bench "
+                                               "toolchain install horizon`'s, else hb_mapper on PATH)"),
         "run_checker": Option("bool", default=True, help="run `hb_mapper checker` before makertbin"),
         "hb_mapper_timeout": Option("int", default=7200, min=1, help="seconds each hb_mapper command may take"),
     }
@@ -113,24 +220,34 @@ class HbMapperCompiler(Compiler):
 
     def _run(self, tc: toolchain.Toolchain, args: list[str], cwd: Path, log_glob: str, timeout: float,
              ctx: StageContext) -> str:
-        """Run one hb_mapper command in ``cwd``; returns its log (the file it wrote, else its console)."""
+        """Run one hb_mapper command in ``cwd``; returns its log (the file it wrote, else its console).
+
+        On failure the whole log goes into the stage's log (kept by the results store for a failed
+        stage) and the reason carries the toolchain's own error line. The stage's folder is a
+        staging folder: a failed, killed or timed-out run never reaches the cache."""
         cwd.mkdir(parents=True, exist_ok=True)
         ctx.log("hb_mapper " + " ".join(args))
         try:
             proc = subprocess.run([*tc.command, *args], cwd=cwd, env=tc.env(), capture_output=True, text=True,
                                   timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise HbMapperFailed(f"hb_mapper {args[0]} did not finish within {timeout:g} s") from None
+        except subprocess.TimeoutExpired as exc:
+            partial = _text(exc.stdout) + _text(exc.stderr)
+            ctx.log(f"hb_mapper {args[0]} output before the timeout:\n{partial[-20000:]}")
+            raise HbMapperFailed(f"hb_mapper {args[0]} did not finish within {timeout:g} s "
+                                 "(option hb_mapper_timeout)") from None
         except OSError as exc:
             raise ToolUnavailable(f"cannot start hb_mapper from {tc.origin}: {exc}; {toolchain.HOW_TO}") from None
         console = proc.stdout + ("\n" + proc.stderr if proc.stderr else "")
         (cwd / f"{args[0]}_console.txt").write_text(console)
+        logs = sorted(cwd.glob(log_glob))
+        text = logs[-1].read_text(errors="replace") if logs else console
         if proc.returncode != 0:
             if "No module named" in console and "horizon_tc_ui" in console:
                 raise ToolUnavailable(f"{tc.origin} has no Horizon toolchain (horizon_tc_ui); {toolchain.HOW_TO}")
-            raise HbMapperFailed(f"hb_mapper {args[0]} exited with status {proc.returncode}: {_tail(console)}")
-        logs = sorted(cwd.glob(log_glob))
-        return logs[-1].read_text(errors="replace") if logs else console
+            ctx.log(f"hb_mapper {args[0]} log:\n{text}" + (f"\nconsole:\n{console[-20000:]}" if logs else ""))
+            raise HbMapperFailed(f"hb_mapper {args[0]} exited with status {proc.returncode}: "
+                                 f"{error_line(text + chr(10) + console)}")
+        return text
 
     def compile(self, ctx: StageContext) -> StageOutput:
         tc = toolchain.find_toolchain(ctx.options)
@@ -167,10 +284,17 @@ class HbMapperCompiler(Compiler):
         binary = out_dir / f"{settings.prefix}.bin"
         if not binary.is_file():
             raise HbMapperFailed(f"makertbin wrote no {binary.name} in {out_dir.name}/: {_tail(text)}")
+        quantized = out_dir / f"{settings.prefix}_quantized_model.onnx"
+        if quantized.is_file():  # the BPU's arithmetic on the host (rdk_hb_onnxruntime)
+            files["quantized_onnx"] = quantized
         versions = {**tc.versions(), **report.versions}
         meta = {"march": hb_config.MARCH, "input_type_rt": "nv12", "toolchain": versions,
+                "toolchain_python": tc.command[0] if len(tc.command) > 1 else None,
                 "cpu_nodes": [n.name for n in report.cpu_nodes], "settings": asdict(settings),
                 "checker_cpu_nodes": [n.name for n in checker.cpu_nodes] if checker else None,
+                # what the rdk_estimate stage corrects (the same figures as hbdk_perf.json's)
+                "hbdk_perf": {"latency_ms": sum(p.latency_us for p in report.perf) / 1000.0 if report.perf else None,
+                              "nodes": len(report.nodes), "conv_nodes": report.conv_nodes},
                 "input_meta": project.meta.get("input_meta", {})}
         ctx.log(f"compiled {binary.name}: {len(report.nodes)} nodes, {len(report.cpu_nodes)} on the CPU")
         artifact = Artifact(binary, BIN_FORMAT, precision="int8", meta=meta, files=files)

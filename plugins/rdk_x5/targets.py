@@ -3,8 +3,9 @@
 source -> float ONNX -> ``quantize:hb_mapper_setup`` (YAML + calibration set, always kept) ->
 ``compile:hb_mapper`` (checker + makertbin: the NV12 .bin and the toolchain's estimates; skipped
 without the toolchain) -> ``run:rdk_board:bpu-{1,4,8}t`` (hrt_model_exec perf on a board; skipped
-without one). Beside it, on this host: ONNX Runtime QDQ int8 of the same ONNX, and float and int8
-accuracy on NV12 round-tripped inputs (``evaluate:accuracy``, when ``--dataset`` is given).
+without one) and ``run:rdk_estimate:estimate`` (hbdk-perf's latency corrected by a fit on published
+board figures). Beside it, on this host (PyTorch and ONNX sources): ONNX Runtime QDQ int8 of the
+float ONNX, and float and int8 accuracy on NV12 round-tripped inputs (``evaluate:accuracy``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from dataclasses import dataclass
 from zoo_bench.plan import Planner, StageRef
 from zoo_bench.plugin import ModelSpec, Target
 
+from . import toolchain
 from .board_runner import RdkBoardRunner
 from .emulation import RdkNv12OnnxRuntime
 from .hb_mapper import HbMapperCompiler, HbMapperSetup
+from .hb_runtime import RdkHbOnnxRuntime
 
 #: The runner name of the latency estimator (zoo_bench.estimate) registered by this plugin.
 ESTIMATOR = "rdk_estimate"
@@ -32,27 +35,32 @@ class RdkX5Target(Target):
     board_threads: tuple[int, ...] = BOARD_THREADS
 
     def supports(self, model: ModelSpec) -> str | None:
-        if model.native_format not in ("torch", "onnx"):
-            return (f"target {self.id} compiles ONNX models (PyTorch sources are exported to ONNX), "
+        if model.native_format not in ("torch", "keras", "onnx"):
+            return (f"target {self.id} compiles ONNX models (PyTorch and Keras sources are exported to ONNX), "
                     f"not {model.native_format}")
-        if model.preprocess is None or model.preprocess.layout != "NCHW":
-            return f"target {self.id} needs an NCHW model with declared preprocessing (mean/std for hb_mapper)"
+        if model.preprocess is None or model.preprocess.layout not in ("NCHW", "NHWC"):
+            return f"target {self.id} needs a model with declared preprocessing (mean/std and layout for hb_mapper)"
         return None
 
     def plan(self, model: ModelSpec, p: Planner) -> list[StageRef]:
         src = p.source()
-        flt = p.export(src, "onnx") if model.native_format == "torch" else src
-        project = p.quantize(flt, HbMapperSetup.name)
+        # The Horizon flow makes its own opset-11 ONNX from the native model (hb_mapper takes no newer).
+        project = p.quantize(src, HbMapperSetup.name)
         binary = p.compile(project, HbMapperCompiler.name)
         leaves = [binary]
         for threads in self.board_threads:
             leaves.append(p.run(binary, RdkBoardRunner.name, label=f"bpu-{threads}t", threads=threads))
-        # Host emulation: int8 activations, as the BPU computes (not the x86-friendly uint8).
-        q8 = p.quantize(flt, "onnx_qdq", activation_type="int8")
-        leaves.append(p.evaluate(flt, q8, runner=RdkNv12OnnxRuntime.name))
-        # A model-estimate of the 1-thread BPU latency for boards you do not have: the fitted
-        # estimator reads the workload of an int8 .tflite of the same model.
-        leaves.append(p.side_branch(p.run(p.quantize(src, "tflite_int8"), ESTIMATOR, label="estimate")))
+        # A model-estimate of the 1-thread BPU latency: hbdk-perf's figure of this compile,
+        # corrected by a fit on D-Robotics' published board figures (estimate.py).
+        leaves.append(p.run(binary, ESTIMATOR, label="estimate"))
+        if toolchain.find_toolchain(p.options) is not None:
+            # Accuracy with the toolchain's own arithmetic: its quantized model under HB_ONNXRuntime.
+            leaves.append(p.evaluate(project, binary, runner=RdkHbOnnxRuntime.name))
+        elif model.native_format in ("torch", "onnx"):
+            # Without the toolchain, a host emulation: ONNX Runtime QDQ with int8 activations.
+            flt = p.export(src, "onnx") if model.native_format == "torch" else src
+            q8 = p.quantize(flt, "onnx_qdq", activation_type="int8")
+            leaves.append(p.evaluate(flt, q8, runner=RdkNv12OnnxRuntime.name))
         return leaves
 
 

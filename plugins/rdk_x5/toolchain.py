@@ -3,9 +3,12 @@
 The toolchain is CPython 3.10 only (registry packages ``rdkx5-yolo-mapper``, ``dgdk``,
 ``dg-nn-toolkit``) while zoo-bench runs on 3.11, so zoo-bench drives it as a subprocess, found as:
 
-1. the option ``toolchain_python`` (a Python 3.10 interpreter with the packages installed),
+1. the option ``toolchain_python`` (a Python 3.10 interpreter with the packages installed; the
+   path is kept as given, never resolved: a venv's ``bin/python`` is a symlink to the base
+   interpreter, which does not see the venv's packages),
 2. else ``$ZOO_BENCH_HORIZON_PYTHON`` (the same, from the environment),
-3. else an ``hb_mapper`` executable on PATH (e.g. inside D-Robotics' OpenExplorer docker image).
+3. else the toolchain ``zoo-bench toolchain install horizon`` made (:data:`SPEC`),
+4. else an ``hb_mapper`` executable on PATH (e.g. inside D-Robotics' OpenExplorer docker image).
 
 With an interpreter, ``hb_mapper`` runs as ``PYTHON -c 'from horizon_tc_ui.hb_mapper import main;
 main()'`` and the interpreter's ``bin`` directory goes first on PATH: hb_mapper calls the
@@ -21,11 +24,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zoo_bench.toolchains import ToolchainSpec, installed_python
+
 HORIZON_PYTHON_ENV = "ZOO_BENCH_HORIZON_PYTHON"
-HOW_TO = ("make a Python 3.10 environment with the Horizon toolchain (e.g. `uv venv -p 3.10 ~/horizon-tc && "
-          "uv pip install -p ~/horizon-tc rdkx5-yolo-mapper`) and pass -s toolchain_python=~/horizon-tc/bin/python "
-          f"or set ${HORIZON_PYTHON_ENV}, or put hb_mapper on PATH; see docs/rdk_x5.md")
-_LAUNCH = "import sys; sys.argv[0] = 'hb_mapper'; from horizon_tc_ui.hb_mapper import main; main()"
+TOOLCHAIN = "horizon"
+HOW_TO = (f"run `zoo-bench toolchain install {TOOLCHAIN}` (needs a CPython 3.10), or pass "
+          f"-s toolchain_python=ENV/bin/python (or set ${HORIZON_PYTHON_ENV}) for a Python 3.10 environment with "
+          "rdkx5-yolo-mapper, or put hb_mapper on PATH; see docs/rdk_x5.md")
+CONSTRAINTS = Path(__file__).with_name("horizon_constraints.txt")
+#: What `zoo-bench toolchain install horizon` installs (declared by the plugin's hook).
+SPEC = ToolchainSpec(
+    name=TOOLCHAIN,
+    description="D-Robotics Horizon toolchain for the RDK X5 (hb_mapper 1.24.3, hbdk 3.49.15, hmct): "
+                "rdkx5-yolo-mapper, dgdk, dg-nn-toolkit with a CUDA-free torch 1.12.1",
+    python="3.10",
+    packages=("rdkx5-yolo-mapper", "dgdk", "dg-nn-toolkit", "torch", "setuptools"),
+    constraints=CONSTRAINTS,
+    check=("hb_mapper", "--version"),
+    python_env="ZOO_BENCH_PYTHON310",
+    docs="docs/rdk_x5.md",
+)
+LAUNCH = "import sys; sys.argv[0] = 'hb_mapper'; from horizon_tc_ui.hb_mapper import main; main()"
 #: version files of the three packages, relative to site-packages
 _VERSION_FILES = {
     "hb_mapper": ("horizon_tc_ui/version.py", r"__version__\s*=\s*r?[\"']([^\"']+)"),
@@ -76,17 +95,25 @@ def _python_option(options: dict[str, Any] | None) -> tuple[str | None, str]:
     if value:
         return str(value), "option toolchain_python"
     value = os.environ.get(HORIZON_PYTHON_ENV)
-    return (value, f"${HORIZON_PYTHON_ENV}") if value else (None, "")
+    if value:
+        return value, f"${HORIZON_PYTHON_ENV}"
+    installed = installed_python(TOOLCHAIN)
+    return (str(installed), f"zoo-bench toolchain {TOOLCHAIN}") if installed else (None, "")
+
+
+def _interpreter(python: str) -> Path:
+    """The path as given, made absolute without resolving symlinks (see the module docstring)."""
+    return Path(os.path.abspath(Path(python).expanduser()))
 
 
 def find_toolchain(options: dict[str, Any] | None = None) -> Toolchain | None:
     """The toolchain the options, the environment or PATH name, or ``None``."""
     python, origin = _python_option(options)
     if python:
-        path = Path(python).expanduser()
+        path = _interpreter(python)
         # Not resolved: a venv's bin/python is a symlink to the base interpreter, and the
         # packages live beside the link, not beside its target.
-        return Toolchain((str(path), "-c", _LAUNCH), path.parent, f"{origin} ({path})")
+        return Toolchain((str(path), "-c", LAUNCH), path.parent, f"{origin} ({path})")
     exe = shutil.which("hb_mapper")
     if exe:
         return Toolchain((exe,), Path(exe).parent, f"hb_mapper on PATH ({exe})")
@@ -97,7 +124,7 @@ def missing_reason(options: dict[str, Any] | None = None) -> str | None:
     """Why the toolchain cannot be used (a skip reason that says how to provide it), or ``None``."""
     python, origin = _python_option(options)
     if python:
-        path = Path(python).expanduser()
+        path = _interpreter(python)
         if not path.is_file() or not os.access(path, os.X_OK):
             return f"{origin} names {path}, which is not an executable Python interpreter; {HOW_TO}"
         return None

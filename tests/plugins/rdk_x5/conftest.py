@@ -21,6 +21,12 @@ TINY_SPEC = ModelSpec(name="tiny", source="local_file", family="tiny", resolutio
                       classes=4, preprocess=TINY_PRE)
 
 
+@pytest.fixture(autouse=True)
+def _no_installed_toolchain(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """zoo-bench's data folder of the tests is empty: a toolchain the developer installed is not used."""
+    monkeypatch.setenv("ZOO_BENCH_DATA", str(tmp_path_factory.mktemp("zoo-bench-data")))
+
+
 @pytest.fixture(scope="session")
 def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A float ONNX model (1, 3, 16, 16) -> (1, 4): Conv 3x3, ReLU, global average pool, Gemm."""

@@ -50,11 +50,13 @@ def test_yaml_uses_only_documented_keys_with_the_rdk_x5_recipe():
     assert data["model_parameters"]["layer_out_dump"] is False
 
 
-def test_models_without_nchw_preprocessing_are_refused():
+def test_nhwc_models_declare_their_layout_and_others_are_refused():
     from dataclasses import replace
 
-    with pytest.raises(UsageError, match="NHWC"):
-        hb_config.settings_for(replace(TINY_SPEC, preprocess=replace(TINY_SPEC.preprocess, layout="NHWC")), "m.onnx")
+    nhwc = hb_config.settings_for(replace(TINY_SPEC, preprocess=replace(TINY_SPEC.preprocess, layout="NHWC")), "m.onnx")
+    assert hb_config.config_values(nhwc)["input_parameters"]["input_layout_train"] == "NHWC"
+    with pytest.raises(UsageError, match="NCHW or NHWC"):
+        hb_config.settings_for(replace(TINY_SPEC, preprocess=replace(TINY_SPEC.preprocess, layout="CHW")), "m.onnx")
     with pytest.raises(UsageError, match="no preprocessing"):
         hb_config.settings_for(replace(TINY_SPEC, preprocess=None), "m.onnx")
 

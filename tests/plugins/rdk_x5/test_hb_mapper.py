@@ -29,7 +29,12 @@ def test_setup_writes_a_portable_project(project, tiny_onnx):
     assert project.format == "hb-mapper-project" and all(f.is_file() for f in project.files.values())
     config = yaml.safe_load(project.path.read_text())
     assert config["model_parameters"]["onnx_model"] == "./tiny.onnx"
-    assert (root / "tiny.onnx").read_bytes() == tiny_onnx.read_bytes()
+    # the tiny model is opset 17: relabelled 11 (its operators are the same there), as hb_mapper needs
+    import onnx
+
+    assert onnx.load(str(root / "tiny.onnx")).opset_import[0].version == 11
+    assert onnx.load(str(root / "tiny.onnx")).graph == onnx.load(str(tiny_onnx)).graph
+    assert "relabelled 11" in project.meta["exporter"] and project.meta["onnx_opset"] == 11
     cal = sorted((root / config["calibration_parameters"]["cal_data_dir"]).iterdir())
     assert len(cal) == 5 and project.meta["calibration_images"] == 5
     x = hb_config.read_calibration(cal[0], 16, 16)
@@ -67,7 +72,7 @@ def test_compile_is_skipped_with_how_to_without_the_toolchain(monkeypatch, tmp_p
 def test_compile_raises_tool_unavailable_when_called_anyway(project, make_ctx, monkeypatch, tmp_path):
     monkeypatch.delenv(toolchain.HORIZON_PYTHON_ENV, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(ToolUnavailable, match="uv venv -p 3.10"):
+    with pytest.raises(ToolUnavailable, match="zoo-bench toolchain install horizon"):
         HbMapperCompiler().compile(make_ctx(project, stage_id="compile:hb_mapper"))
 
 
@@ -92,3 +97,43 @@ def test_compile_drives_checker_and_makertbin(project, make_ctx, monkeypatch, tm
     assert figs["latency_mean_ms"].method == "tool-estimate" and figs["latency_mean_ms"].tool_version == "1.24.3"
     assert figs["model_size_kib"].method == "measured-host"
     assert figs["model_size_kib"].value == pytest.approx(1200 / 1024)
+
+
+def test_a_makertbin_that_outlives_its_timeout_fails_without_a_bin(project, make_ctx, monkeypatch, tmp_path):
+    from zoo_bench_rdk_x5.hb_mapper import HbMapperFailed
+
+    bin_dir = tmp_path / "slow-bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "hb_mapper"
+    exe.write_text(f"#!{sys.executable}\nimport sys, time\nprint('started', flush=True)\n"
+                   "if sys.argv[1] == 'makertbin':\n    time.sleep(30)\n")
+    exe.chmod(0o755)
+    monkeypatch.delenv(toolchain.HORIZON_PYTHON_ENV, raising=False)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    ctx = make_ctx(project, stage_id="compile:hb_mapper", options={"hb_mapper_timeout": 1, "run_checker": False})
+    with pytest.raises(HbMapperFailed, match="did not finish within 1 s"):
+        HbMapperCompiler().compile(ctx)
+    assert not list(ctx.workdir.rglob("*.bin"))  # and the stage's staging folder never reaches the cache
+
+
+def test_a_rejected_model_fails_with_the_toolchains_own_line(project, make_ctx, monkeypatch, tmp_path):
+    from zoo_bench_rdk_x5.hb_mapper import HbMapperFailed
+
+    real_log = (FAKE.parent / "data" / "real" / "checker_opset17_rejected.log").read_text()
+    bin_dir = tmp_path / "rejecting-bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "hb_mapper"
+    exe.write_text(f"#!{sys.executable}\nimport sys\nfrom pathlib import Path\n"
+                   f"Path('hb_mapper_checker.log').write_text({real_log!r})\nsys.exit(255)\n")
+    exe.chmod(0o755)
+    monkeypatch.delenv(toolchain.HORIZON_PYTHON_ENV, raising=False)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    logged: list[str] = []
+    ctx = make_ctx(project, stage_id="compile:hb_mapper")
+    monkeypatch.setattr(type(ctx), "log", lambda self, message: logged.append(message))
+    with pytest.raises(HbMapperFailed) as exc:
+        HbMapperCompiler().compile(ctx)
+    assert str(exc.value) == ("hb_mapper checker exited with status 255: *** ERROR-OCCUR-DURING "
+                              "{horizon_nn.build_onnx} ***, error message: The opset version of the model is 17, "
+                              "the maximum supported version is 11.")
+    assert any("hb_mapper checker log:" in m and "Traceback" in m for m in logged)  # the whole log is kept

@@ -46,8 +46,13 @@ SCHEMA = pa.schema(
     + [("extra", pa.string())],
     metadata={"zoo_bench_layers_schema": str(SCHEMA_VERSION)},
 )
-#: Fallback placement names a tool may use, mapped to one spelling.
-_PLACEMENTS = {"npu": "NPU", "bpu": "BPU", "cpu": "CPU", "host": "host", "gpu": "GPU"}
+
+
+def _placement(name: str) -> str:
+    """One spelling per placement: short unit names upper-cased (``npu`` -> ``NPU``), ``host`` as is."""
+    if name.lower() == "host":
+        return "host"
+    return name.upper() if name.isalpha() and len(name) <= 4 else name
 
 
 def _number(value: Any) -> float | None:
@@ -79,7 +84,7 @@ def clean_layers(layers: Any, limit: int = 100_000) -> list[dict[str, Any]]:
             else:
                 row[key] = _number(value)
         if row["placement"]:
-            row["placement"] = _PLACEMENTS.get(row["placement"].lower(), row["placement"])
+            row["placement"] = _placement(row["placement"])
         if row["time_share"] is not None and row["time_share"] > 1:
             row["time_share"] = None  # a share above 1 cannot be true
         rest = {k: v for k, v in raw.items() if k not in LAYER_FIELDS and isinstance(k, str)}

@@ -22,7 +22,7 @@ def layer_section(model: str, layers: list[dict[str, Any]], top: int = 5) -> tup
     groups = [g for g in layer_summaries([r for r in layers if r["model"] == model], top) if g.model == model]
     if not groups:
         return None
-    lines = ["From the tools' own per-layer reports (Vela's per-layer CSV, hb_mapper's node table, LiteRT's "
+    lines = ["From the tools' own per-layer reports (a compiler's per-layer table, a runtime's "
              "operator list); host layers have no time (LiteRT's Python interpreter has no per-operator profiler)."]
     for g in groups:
         where = ", ".join(f"{n} on {md_text(p)}" for p, n in sorted(g.placements.items()))

@@ -71,6 +71,11 @@ def test_the_generated_plugin_runs_and_adds_its_command(installed, tmp_path):
     assert any(line.split()[:3] == ["acme_npu", "zoo-bench-acme-npu", "0.1.0"] for line in listed.stdout.splitlines())
     helped = run_cli(["--help"], env=env)
     assert any(line.split()[:1] == ["acme_npu"] for line in helped.stdout.splitlines()), helped.stdout
+    page = tmp_path / "report.html"
+    reported = run_cli(["report", "-o", str(out), "--html", str(page)], env=env)
+    assert reported.returncode == 0, reported.stderr
+    html = page.read_text()
+    assert "acme_npu latencies" in html and "acme_npu_tiny on acme_npu_cpu" in html
 
 
 def test_every_template_file_is_filled(tmp_path):

@@ -135,9 +135,11 @@ def export_for_horizon(ctx: StageContext, dest: Path, opset: int) -> str:
         except Exception as exc:  # the converter raises RuntimeError/ValueError/its own errors
             converted, how = _relabel_opset(model, have, opset), "relabelled"
             if converted is None:
-                raise UsageError(f"{src.path.name} is ONNX opset {have}; hb_mapper takes at most opset {opset} and "
-                                 f"ONNX's version converter could not convert it ({_first_line(exc)}); "
-                                 f"export it at opset {opset}") from None
+                # not a fault of the run: this model cannot take the Horizon flow as given (a skip that
+                # says what to do, never a failed job)
+                raise ToolUnavailable(f"{src.path.name} is ONNX opset {have}; hb_mapper takes at most opset "
+                                      f"{opset} and ONNX's version converter could not convert it "
+                                      f"({_first_line(exc)}); export it at opset {opset}") from None
             how = (f"opset {have} relabelled {opset}: every operator has the same inputs, outputs and attributes "
                    f"in both (the version converter: {_first_line(exc)})")
         onnx.save(converted, str(dest))

@@ -122,8 +122,10 @@ def run(models, targets, output, dataset, calibration_dataset, preprocess, jobs,
         click.echo(summary_text(results))
         click.echo(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped in {duration:.1f}s; "
                    f"rows: zoo-bench results --output {output} --run {run_id}")
-    for warning in result.warnings if not quiet else ():  # busy machine, governor (docs/ci.md)
-        click.echo(f"zoo-bench: warning: {warning}", err=True)
+    # busy machine, governor (docs/ci.md): conditions of the measurement, kept in run.json and shown
+    # by compare and history; a note here, not a warning (nothing is wrong with the run itself)
+    for note in result.warnings if not quiet else ():
+        click.echo(f"zoo-bench: note: {note}", err=True)
     for line in store.unsaved_report(rows_on_stdout=not as_json):
         click.echo(f"zoo-bench: error: {line}", err=True)
     if not as_json:  # rows that could be written nowhere else (in the JSON summary with --json)

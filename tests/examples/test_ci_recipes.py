@@ -134,8 +134,10 @@ def gitlab_night(workspace: Path, env: dict[str, str], overrides: dict[str, str]
     def shell(lines: list[str], name: str) -> int:
         script = workspace / f".{name}.sh"
         script.write_text("\n".join(lines) + "\n")
-        return subprocess.run(["bash", "-e", str(script)], cwd=workspace, env=job_env, capture_output=True,
-                              text=True, timeout=600).returncode
+        done = subprocess.run(["bash", "-e", str(script)], cwd=workspace, env=job_env, capture_output=True,
+                              text=True, timeout=600)
+        print(f"--- {name}: exit {done.returncode}\n{done.stdout}\n{done.stderr}")  # shown when a test fails
+        return done.returncode
 
     return shell(job["script"], "script"), shell(job["after_script"], "after_script")
 

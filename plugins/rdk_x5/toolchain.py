@@ -36,7 +36,8 @@ CONSTRAINTS = Path(__file__).with_name("horizon_constraints.txt")
 SPEC = ToolchainSpec(
     name=TOOLCHAIN,
     description="D-Robotics Horizon toolchain for the RDK X5 (hb_mapper 1.24.3, hbdk 3.49.15, hmct): "
-                "rdkx5-yolo-mapper, dgdk, dg-nn-toolkit, torch 1.12.1 (its CUDA libraries in its own wheel, no nvidia-* wheels)",
+                "rdkx5-yolo-mapper, dgdk, dg-nn-toolkit, torch 1.12.1 (CUDA inside its own wheel, no nvidia-* "
+                "wheels)",
     python="3.10",
     packages=("rdkx5-yolo-mapper", "dgdk", "dg-nn-toolkit", "torch", "setuptools"),
     constraints=CONSTRAINTS,

@@ -127,7 +127,7 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
         force: Iterable[str] = (), stage_timeout_s: float = 3600.0, progress: bool | Progress = False,
         on_start: Callable[[str, int, Path], None] | None = None, argv: list[str] | None = None,
         registry: Registry | None = None, label: str | None = None,
-        preprocess: str | None = None) -> RunResult:
+        preprocess: str | None = None, stage_memory_mb: int | None = None) -> RunResult:
     """Plan, validate, run and record models x targets in the results store ``output``.
 
     ``force`` names stage kinds to redo even when cached (``{"run", "evaluate"}`` re-measures).
@@ -135,6 +135,8 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
     ``on_start(run_id, n_jobs, run_dir)`` is called once the run is recorded, before any job runs.
     ``label`` names the run (``history --label``, ``compare --baseline``); the run also records the git
     commit of the working directory and the machine's state at start and end (:mod:`zoo_bench.run_facts`).
+    ``stage_memory_mb`` bounds the resident memory of each stage and the tools it starts (0: no bound;
+    ``None``: ``$ZOO_BENCH_STAGE_MEMORY_MB``, else min(8 GiB, half the RAM)).
 
     A Ctrl-C or SIGTERM marks the run ``interrupted`` in the store and re-raises the
     ``KeyboardInterrupt``, with ``run_id`` and ``run_dir`` set on it.
@@ -151,6 +153,9 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
         raise UsageError(f"jobs {jobs!r}: expected an integer from 1 to 64")
     if executor not in EXECUTORS:
         raise UsageError(f"executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
+    if stage_memory_mb is not None and (isinstance(stage_memory_mb, bool) or not isinstance(stage_memory_mb, int)
+                                        or stage_memory_mb < 0):
+        raise UsageError(f"stage memory {stage_memory_mb!r}: expected a whole number of MiB >= 0 (0: no limit)")
     forced = frozenset(force)
     unknown = sorted(forced - set(FORCE_KINDS))
     if unknown:
@@ -165,7 +170,7 @@ def run(models: str | Iterable[str], targets: str | Iterable[str], *, output: st
     ensure_writable_dir(cache_root, "--cache-dir or $ZOO_BENCH_CACHE")
     # absolute: stage processes run in their own work directories
     settings = ExecutionOptions(cache_dir=cache_root.resolve(), jobs=jobs, stage_timeout_s=stage_timeout_s,
-                                options=planned.options, force=forced)
+                                options=planned.options, force=forced, stage_memory_mb=stage_memory_mb)
     if isinstance(progress, Progress):
         reporter = progress
     else:

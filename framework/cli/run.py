@@ -44,6 +44,9 @@ def _label(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 @click.option("--set", "-s", "extra", multiple=True, metavar="KEY=VALUE",
               help="Any other component option, e.g. -s calibration_images=50 (listed by `zoo-bench plugins -v`).")
 @click.option("--timeout", default="3600", show_default=True, callback=_timeout, help="Seconds per stage (>= 1).")
+@click.option("--stage-memory", "stage_memory", type=click.IntRange(0), metavar="MIB",
+              help="Resident memory one stage and its tools may use before it is killed and reported failed "
+                   "(0: no limit) [env ZOO_BENCH_STAGE_MEMORY_MB, default min(8 GiB, half the RAM)].")
 @click.option("--cache-dir", type=click.Path(path_type=Path),
               help="Artifact cache [env ZOO_BENCH_CACHE, ~/.cache/zoo-bench].")
 @click.option("--rerun", multiple=True,
@@ -63,7 +66,7 @@ def _label(ctx: click.Context, param: click.Parameter, value: str | None) -> str
               "`history --label`, `compare --baseline LABEL`.")
 def run(models, targets, output, dataset, calibration_dataset, preprocess, jobs, threads, runs, warmup, classes,
         resolution, boards, extra, timeout, cache_dir, rerun, fresh, dry_run, as_json, quiet, cards, executor, address,
-        label) -> None:
+        label, stage_memory) -> None:
     """Run models x targets and store one row per figure.
 
     \b
@@ -99,7 +102,8 @@ def run(models, targets, output, dataset, calibration_dataset, preprocess, jobs,
                          options=options, classes=classes, resolution=resolution, preprocess=preprocess,
                          jobs=jobs, executor=executor,
                          address=address, cache_dir=cache_dir, force=force, stage_timeout_s=timeout,
-                         progress=not quiet, on_start=announce, argv=sys.argv, registry=registry, label=label)
+                         progress=not quiet, on_start=announce, argv=sys.argv, registry=registry, label=label,
+                         stage_memory_mb=stage_memory)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (execute.Interrupted): recorded by the API
         run_dir = getattr(exc, "run_dir", None)
         if run_dir is None:  # before the run was recorded: nothing to point at

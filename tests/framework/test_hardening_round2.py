@@ -297,11 +297,14 @@ def test_cache_clear_during_a_run_keeps_its_working_folder(tmp_path, module_env)
 
 
 # --- a stage's memory is bounded --------------------------------------------------------------------
-def test_a_stage_past_its_memory_bound_is_killed_and_failed_with_the_reason(tmp_path, module_env):
-    env = dict(module_env, ZB_FAKE_BREAK="memory_hog", ZB_FAKE_HOG_MB="400", ZOO_BENCH_STAGE_MEMORY_MB="250",
-               ZOO_BENCH_CACHE=str(tmp_path / "cache"))
+@pytest.mark.parametrize("bound_by", ["env", "flag"])
+def test_a_stage_past_its_memory_bound_is_killed_and_failed_with_the_reason(tmp_path, module_env, bound_by):
+    env = dict(module_env, ZB_FAKE_BREAK="memory_hog", ZB_FAKE_HOG_MB="400", ZOO_BENCH_CACHE=str(tmp_path / "cache"))
+    flag = ["--stage-memory", "250"] if bound_by == "flag" else []
+    if bound_by == "env":
+        env["ZOO_BENCH_STAGE_MEMORY_MB"] = "250"
     t0 = time.time()
-    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path / "o"), "-q"], env=env,
+    proc = run_cli(["run", "-m", "fake_tiny", "-t", "fake_a", "-o", str(tmp_path / "o"), "-q", *flag], env=env,
                    timeout=QUICK)
     _no_traceback(proc)
     assert proc.returncode == 1, proc.stderr

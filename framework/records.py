@@ -128,6 +128,17 @@ class JobResult:
         return [r.stage for r in self.records if r.metric == "stage_seconds" and r.cached]
 
 
+def extra_dict(value: Any) -> dict[str, Any]:
+    """A row's ``extra`` as a dict, whether stored as JSON text or already parsed; anything else
+    (bad JSON, a list, a number: a shared store may hold anything) is ``{}``."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value or "{}")
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _arrow_type(name: str) -> pa.DataType:
     import pyarrow as pa
 

@@ -15,11 +15,11 @@ int8 variant (what is deployed) over the float one; the preferred metric of the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .records import extra_dict
 from .table import format_table
 
 METHOD_RANK = {"measured-board": 0, "measured-host": 1, "tool-estimate": 2, "model-estimate": 3}
@@ -32,13 +32,7 @@ METHOD_SHORT = {"measured-board": "board", "measured-host": "host", "tool-estima
 
 
 def _extra(rec: Any) -> dict[str, Any]:
-    extra = getattr(rec, "extra", None) or {}
-    if isinstance(extra, str):
-        try:
-            extra = json.loads(extra)
-        except ValueError:
-            return {}
-    return extra if isinstance(extra, dict) else {}
+    return extra_dict(getattr(rec, "extra", None))
 
 
 def _rank(rec: Any, metrics: tuple[str, ...]) -> tuple[int, int, int, int]:

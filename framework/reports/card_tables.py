@@ -9,10 +9,10 @@ target stands beside ours with the difference in %, and a figure that is missing
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..records import extra_dict
 from .card_notes import Footnotes, fitted_on, tool_versions, vendor_figure
 from .escape import md_code, md_text
 from .published import difference_pct
@@ -74,11 +74,8 @@ def num(value: float) -> str:
 
 
 def extra_of(row: dict[str, Any]) -> dict[str, Any]:
-    try:
-        value = json.loads(row.get("extra") or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+    """A row's ``extra`` as a dict (:func:`zoo_bench.records.extra_dict`)."""
+    return extra_dict(row.get("extra"))
 
 
 def tool_of(row: dict[str, Any]) -> str:
@@ -148,7 +145,7 @@ class CardRows:
         text = f"{num(row['value'])}{' ' + unit if unit else ''} {MARKERS.get(row['method'], '[?]')}"
         if cached_measurement(row):
             text += " (cached)"
-        interval = _extra(row).get("interval")
+        interval = extra_of(row).get("interval")
         if isinstance(interval, list) and len(interval) == 2 and all(isinstance(v, int | float) for v in interval):
             text += f" (interval {num(interval[0])}-{num(interval[1])} (leave-one-model-out))"
         theirs, point = vendor_figure(self.model, target, compare_metric or row["metric"], self.classes)
@@ -157,18 +154,18 @@ class CardRows:
             if theirs.classes not in (None, self.classes):  # another head: not like for like
                 text += f" (published {num(theirs.value)} for {theirs.classes} classes; run with --classes " \
                         f"{theirs.classes} to compare)"
-            elif fitted_on(row, point, _extra(row)) or \
-                    ("fitted_on" in _extra(row) and _extra(row).get("in_fit") is not False):
+            elif fitted_on(row, point, extra_of(row)) or \
+                    ("fitted_on" in extra_of(row) and extra_of(row).get("in_fit") is not False):
                 # a fitted estimator's row, fitted on this network (or from before the in_fit flag):
                 # a % against its own training point proves nothing
                 text += f" (published {num(theirs.value)}; estimator fitted on this network, no % shown)"
             else:
                 diff = difference_pct(row["value"], theirs.value)
                 text += f" (published {num(theirs.value)}{'' if diff is None else f', {diff:+.1f} %'})"
-        if row["method"] == "model-estimate" and _extra(row).get("extrapolation"):
+        if row["method"] == "model-estimate" and extra_of(row).get("extrapolation"):
             text += " (extrapolated: the model lies outside the networks the estimator was fitted on)"
-        if row["method"] == "model-estimate" and _extra(row).get("in_fit"):
-            full = _extra(row).get("full_fit_value")
+        if row["method"] == "model-estimate" and extra_of(row).get("in_fit"):
+            full = extra_of(row).get("full_fit_value")
             text += " (in fit: leave-one-network-out value" + (f", full fit {num(full)})" if full else ")")
         return text
 
@@ -347,17 +344,8 @@ def _rank(row: dict[str, Any]) -> float:
     """Order of rows of one metric: a board measurement first, then the best predictor of the
     board: an estimate that corrects a tool's figure and beats it on the published points
     (``extra.preferred_over_tool``) comes before that raw tool figure."""
-    if row["method"] == "model-estimate" and _extra(row).get("preferred_over_tool"):
+    if row["method"] == "model-estimate" and extra_of(row).get("preferred_over_tool"):
         return 0.5
     return METHOD_RANK.get(row["method"], 9)
 
 
-def _extra(row: dict[str, Any]) -> dict[str, Any]:
-    """A row's ``extra`` as a dict (stored as JSON text; a shared store may hold anything)."""
-    extra = row.get("extra")
-    if isinstance(extra, str):
-        try:
-            extra = json.loads(extra)
-        except ValueError:
-            return {}
-    return extra if isinstance(extra, dict) else {}

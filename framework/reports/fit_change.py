@@ -13,11 +13,11 @@ likely cause: MACs 12.1M -> 24.5M, params 1.2M -> 2.3M``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from ..records import extra_dict
 from ..summary import LATENCY_METRICS, METHOD_RANK, METHOD_SHORT, best
 
 FIT_CHANGE = "fit change"
@@ -37,13 +37,7 @@ def judge_fit(base_value: float | None, new_value: float | None) -> str:
 
 
 def _extra(row: dict[str, Any]) -> dict[str, Any]:
-    extra = row.get("extra")
-    if isinstance(extra, str):
-        try:
-            extra = json.loads(extra or "{}")
-        except ValueError:
-            return {}
-    return extra if isinstance(extra, dict) else {}
+    return extra_dict(row.get("extra"))
 
 
 def _verdict(rows: list[dict[str, Any]], kind: str) -> tuple[str, float | None] | None:
